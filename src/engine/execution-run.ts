@@ -1,0 +1,464 @@
+/**
+ * One execution from start to final status: the DAG scheduler (every step
+ * whose dependencies are met starts at once), conditions and skip
+ * propagation, the whole-workflow timeout, cancel, and the hand-over to the
+ * saga on failure. Each transition is written to the store before the event
+ * for it is emitted and before the engine acts on it.
+ */
+import { TimeoutStrategy, timeout } from 'cockatiel';
+import type { CompiledStep, CompiledWorkflow } from './compiled-workflow.js';
+import { ErrorCode, OrchestratorError, type SerializedError, serializeError } from './errors.js';
+import type { ExecutionEventBase, RollbackReason, WorkflowCompletedEvent } from './events.js';
+import type { ExecutionPatch, ExecutionRecord, StepRecord } from './execution-store.js';
+import { type ExpressionScope, isTruthy, type StepView } from './expressions.js';
+import type { RunEnvironment } from './run-environment.js';
+import { compensationPlan, runCompensations, type SagaHost } from './saga.js';
+import { ExecutionStatus, StepStatus } from './statuses.js';
+
+type StepOutcome = 'completed' | 'skipped' | 'failed' | 'cancelled';
+
+/** How the forward phase ended. */
+type ForwardOutcome =
+  | { kind: 'completed' }
+  | { kind: 'failed'; step: string; error: SerializedError }
+  | { kind: 'aborted'; reason: 'cancelled' | 'timed_out' };
+
+const neverAborted = new AbortController().signal;
+
+/** Runs one execution. Created by the engine, which owns the queue and limits. */
+export class ExecutionRun implements SagaHost {
+  private readonly cancelController = new AbortController();
+  private writes: Promise<void> = Promise.resolve();
+  private completionSeq = 0;
+  private readonly views: Record<string, StepView> = {};
+  private readonly stepStatus: StepStatus[];
+
+  constructor(
+    readonly env: RunEnvironment,
+    readonly workflow: CompiledWorkflow,
+    readonly record: ExecutionRecord,
+    private readonly stopSignal: AbortSignal = neverAborted,
+  ) {
+    this.stepStatus = workflow.steps.map(() => StepStatus.Pending);
+  }
+
+  /** Asks a running execution to stop and roll back. False when it is already past that point. */
+  cancel(reason: string): boolean {
+    if (this.record.status !== ExecutionStatus.Running && this.record.status !== ExecutionStatus.Queued)
+      return false;
+    if (this.cancelController.signal.aborted) return true;
+    this.record.cancelReason = reason;
+    this.cancelController.abort(new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${reason}`));
+    return true;
+  }
+
+  /** Runs to a final status and returns the final record. Never rejects. */
+  async run(): Promise<ExecutionRecord> {
+    try {
+      await this.start();
+      const outcome = await this.runForward();
+      if (outcome.kind === 'completed') {
+        const output = await this.computeOutput();
+        if (output.ok) return await this.finish(ExecutionStatus.Completed, output.value);
+        return await this.rollBack({ kind: 'failed', step: 'output', error: serializeError(output.error) });
+      }
+      return await this.rollBack(outcome);
+    } catch (error) {
+      // A store outage or a bug: record what we can, never leave the caller hanging.
+      try {
+        return await this.finish(ExecutionStatus.Failed, null, serializeError(error));
+      } catch {
+        Object.assign(this.record, {
+          status: ExecutionStatus.Failed,
+          owner: null,
+          error: serializeError(error),
+        });
+        return this.record;
+      }
+    }
+  }
+
+  /** Ends an execution that was cancelled while still queued: it never ran, so nothing rolls back. */
+  async cancelQueued(): Promise<ExecutionRecord> {
+    return this.rollBack({ kind: 'aborted', reason: 'cancelled' });
+  }
+
+  private async start(): Promise<void> {
+    const now = this.env.clock.now();
+    const patch: ExecutionPatch = {
+      status: ExecutionStatus.Running,
+      owner: this.env.instanceId,
+      startedAt: new Date(now).toISOString(),
+      deadlineAt: new Date(now + this.workflow.timeoutMs).toISOString(),
+    };
+    await this.updateExecution(patch);
+    this.env.emit('workflow_started', { ...this.eventBase(), input: this.record.input });
+  }
+
+  private async runForward(): Promise<ForwardOutcome> {
+    if (this.cancelController.signal.aborted) return { kind: 'aborted', reason: 'cancelled' };
+    const deadline = Date.parse(this.record.deadlineAt!);
+    const remaining = Math.max(1, deadline - this.env.clock.now());
+    const policy = timeout(remaining, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
+    return policy.execute(({ signal }) => this.forward(signal), this.cancelController.signal);
+  }
+
+  /** The scheduler: resolves once no step runs and none can start. */
+  private forward(signal: AbortSignal): Promise<ForwardOutcome> {
+    const steps = this.workflow.steps;
+    const waiting = steps.map((s) => s.dependencies.length);
+    const stepsController = new AbortController();
+    let failure: { step: string; error: SerializedError } | undefined;
+    let active = 0;
+
+    const onAbort = () => {
+      const reason = this.cancelController.signal.aborted
+        ? this.cancelController.signal.reason
+        : new OrchestratorError(
+            ErrorCode.WorkflowTimeout,
+            `workflow timed out after ${this.workflow.timeoutMs} ms`,
+          );
+      stepsController.abort(reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+
+    return new Promise<ForwardOutcome>((resolve) => {
+      const settle = () => {
+        if (active > 0) return;
+        signal.removeEventListener('abort', onAbort);
+        if (failure) resolve({ kind: 'failed', ...failure });
+        else if (signal.aborted)
+          resolve({
+            kind: 'aborted',
+            reason: this.cancelController.signal.aborted ? 'cancelled' : 'timed_out',
+          });
+        else resolve({ kind: 'completed' });
+      };
+      const launch = (step: CompiledStep) => {
+        active += 1;
+        void this.runStep(step, stepsController.signal).then((outcome) => {
+          active -= 1;
+          this.stepStatus[step.index] = toStepStatus(outcome);
+          if (outcome === 'failed' && !failure && !stepsController.signal.aborted) {
+            const error = this.record.steps[step.name]?.error ?? {
+              code: ErrorCode.StepFailed,
+              message: 'failed',
+            };
+            failure = { step: step.name, error };
+            stepsController.abort(
+              new OrchestratorError(ErrorCode.Cancelled, `stopped because step '${step.name}' failed`),
+            );
+          }
+          if ((outcome === 'completed' || outcome === 'skipped') && !stepsController.signal.aborted) {
+            for (const d of step.dependents) {
+              waiting[d]! -= 1;
+              if (waiting[d] === 0) launch(steps[d]!);
+            }
+          }
+          settle();
+        });
+      };
+      for (const step of steps) if (waiting[step.index] === 0) launch(step);
+      settle();
+    });
+  }
+
+  private async runStep(step: CompiledStep, signal: AbortSignal): Promise<StepOutcome> {
+    const deps = step.dependencies;
+    if (deps.length > 0 && deps.every((d) => this.stepStatus[d] === StepStatus.Skipped)) {
+      return this.skip(step, 'dependencies_skipped');
+    }
+    if (signal.aborted) return 'cancelled';
+    let params: Record<string, unknown>;
+    try {
+      if (step.condition && !isTruthy(await step.condition.evaluate(this.scope()))) {
+        return this.skip(step, 'condition');
+      }
+      params = (await step.params.evaluate(this.scope())) as Record<string, unknown>;
+    } catch (error) {
+      return this.failBeforeCall(step, error);
+    }
+    if (signal.aborted) return 'cancelled';
+
+    const record: StepRecord = {
+      status: StepStatus.Running,
+      attempts: 0,
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+    };
+    this.record.steps[step.name] = record;
+    let startedMs = 0;
+    const { id, workflow } = this.record;
+    const outcome = await this.env.calls.run(
+      step.policy,
+      (attempt, attemptSignal) =>
+        this.env.caller.call(
+          {
+            executionId: id,
+            workflow,
+            step: step.name,
+            ...step.target,
+            params,
+            idempotencyKey: `${id}:${step.name}`,
+            attempt,
+            timeoutMs: step.policy.timeoutMs,
+            compensation: false,
+          },
+          attemptSignal,
+        ),
+      {
+        beforeAttempt: async (attempt) => {
+          record.attempts = attempt;
+          delete record.nextAttemptAt;
+          if (attempt === 1) {
+            startedMs = this.env.clock.now();
+            record.startedAt = new Date(startedMs).toISOString();
+          }
+          await this.saveStep(step.name, record);
+          if (attempt === 1) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
+        },
+        onRetry: (attempt, delayMs, error) => {
+          record.error = serializeError(error);
+          record.nextAttemptAt = new Date(this.env.clock.now() + delayMs).toISOString();
+          void this.saveStep(step.name, record).catch(() => undefined);
+          this.env.emit('step_retrying', {
+            ...this.eventBase(),
+            step: step.name,
+            attempt,
+            delayMs,
+            error: record.error,
+          });
+        },
+      },
+      signal,
+    );
+
+    const endMs = this.env.clock.now();
+    record.completedAt = new Date(endMs).toISOString();
+    record.durationMs = startedMs ? endMs - startedMs : 0;
+    delete record.nextAttemptAt;
+    if (outcome.ok) {
+      record.status = StepStatus.Completed;
+      record.result = outcome.value;
+      record.completedSeq = ++this.completionSeq;
+      delete record.error;
+      this.views[step.name] = { status: record.status, result: outcome.value, attempts: record.attempts };
+      await this.saveStep(step.name, record);
+      this.env.emit('step_completed', {
+        ...this.eventBase(),
+        step: step.name,
+        attempts: record.attempts,
+        durationMs: record.durationMs,
+        result: outcome.value,
+      });
+      return 'completed';
+    }
+    record.error = serializeError(outcome.error);
+    if (outcome.aborted) {
+      record.status = StepStatus.Cancelled;
+      // Stopped mid-call: its effect may have happened, so the saga must undo it.
+      if (outcome.inFlight) record.completedSeq = ++this.completionSeq;
+    } else {
+      record.status = StepStatus.Failed;
+    }
+    this.views[step.name] = { status: record.status, error: record.error, attempts: record.attempts };
+    await this.saveStep(step.name, record);
+    this.env.emit('step_failed', {
+      ...this.eventBase(),
+      step: step.name,
+      attempts: record.attempts,
+      status: record.status,
+      error: record.error,
+    });
+    return outcome.aborted ? 'cancelled' : 'failed';
+  }
+
+  private async skip(step: CompiledStep, reason: 'condition' | 'dependencies_skipped'): Promise<StepOutcome> {
+    const now = new Date(this.env.clock.now()).toISOString();
+    const record: StepRecord = {
+      status: StepStatus.Skipped,
+      attempts: 0,
+      startedAt: null,
+      completedAt: now,
+      durationMs: null,
+    };
+    this.record.steps[step.name] = record;
+    this.views[step.name] = { status: StepStatus.Skipped, attempts: 0 };
+    await this.saveStep(step.name, record);
+    this.env.emit('step_skipped', { ...this.eventBase(), step: step.name, reason });
+    return 'skipped';
+  }
+
+  private async failBeforeCall(step: CompiledStep, error: unknown): Promise<StepOutcome> {
+    const now = new Date(this.env.clock.now()).toISOString();
+    const serialized = serializeError(error);
+    const record: StepRecord = {
+      status: StepStatus.Failed,
+      attempts: 0,
+      startedAt: null,
+      completedAt: now,
+      durationMs: null,
+      error: serialized,
+    };
+    this.record.steps[step.name] = record;
+    this.views[step.name] = { status: StepStatus.Failed, error: serialized, attempts: 0 };
+    await this.saveStep(step.name, record);
+    this.env.emit('step_failed', {
+      ...this.eventBase(),
+      step: step.name,
+      attempts: 0,
+      status: record.status,
+      error: serialized,
+    });
+    return 'failed';
+  }
+
+  private async computeOutput(): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+    try {
+      if (this.workflow.output) return { ok: true, value: await this.workflow.output.evaluate(this.scope()) };
+      const output: Record<string, unknown> = {};
+      for (const step of this.workflow.steps) {
+        const state = this.record.steps[step.name];
+        if (state?.status === StepStatus.Completed) output[step.name] = state.result;
+      }
+      return { ok: true, value: output };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private async rollBack(outcome: Exclude<ForwardOutcome, { kind: 'completed' }>): Promise<ExecutionRecord> {
+    const reason: RollbackReason = outcome.kind === 'failed' ? 'failed' : outcome.reason;
+    // Steps that never started are called off.
+    const now = new Date(this.env.clock.now()).toISOString();
+    for (const step of this.workflow.steps) {
+      if (this.record.steps[step.name]) continue;
+      const record: StepRecord = {
+        status: StepStatus.Cancelled,
+        attempts: 0,
+        startedAt: null,
+        completedAt: now,
+        durationMs: null,
+      };
+      this.record.steps[step.name] = record;
+      void this.saveStep(step.name, record).catch(() => undefined);
+    }
+    const error = this.rollbackError(outcome);
+    const plan = compensationPlan(this.workflow, this.record);
+    let compensationFailed = false;
+    if (plan.length > 0) {
+      await this.updateExecution({ status: ExecutionStatus.Compensating, error });
+      const result = await runCompensations(this, reason, plan, this.stopSignal);
+      compensationFailed = result.failed > 0;
+    }
+    if (reason === 'cancelled') {
+      this.env.emit('workflow_cancelled', {
+        ...this.eventBase(),
+        reason: this.record.cancelReason ?? 'cancelled',
+      });
+    }
+    let status: ExecutionStatus;
+    if (compensationFailed) status = ExecutionStatus.CompensationFailed;
+    else if (reason === 'cancelled') status = ExecutionStatus.Cancelled;
+    else if (reason === 'timed_out') status = ExecutionStatus.TimedOut;
+    else status = plan.length > 0 ? ExecutionStatus.Compensated : ExecutionStatus.Failed;
+    return this.finish(status, null, error);
+  }
+
+  private rollbackError(outcome: Exclude<ForwardOutcome, { kind: 'completed' }>): SerializedError {
+    if (outcome.kind === 'failed') {
+      return {
+        code: ErrorCode.StepFailed,
+        message: `step '${outcome.step}' failed: ${outcome.error.message}`,
+        details: { step: outcome.step, cause: outcome.error },
+      };
+    }
+    if (outcome.reason === 'cancelled') {
+      return serializeError(this.cancelController.signal.reason);
+    }
+    return serializeError(
+      new OrchestratorError(
+        ErrorCode.WorkflowTimeout,
+        `workflow timed out after ${this.workflow.timeoutMs} ms`,
+      ),
+    );
+  }
+
+  private async finish(
+    status: ExecutionStatus,
+    output: unknown,
+    error?: SerializedError,
+  ): Promise<ExecutionRecord> {
+    const now = this.env.clock.now();
+    const started = this.record.startedAt ? Date.parse(this.record.startedAt) : now;
+    const patch: ExecutionPatch = {
+      status,
+      output,
+      owner: null,
+      completedAt: new Date(now).toISOString(),
+      durationMs: now - started,
+    };
+    if (error) patch.error = error;
+    await this.updateExecution(patch);
+    const event: WorkflowCompletedEvent = { ...this.eventBase(), status, durationMs: this.record.durationMs };
+    if (status === ExecutionStatus.Completed) event.output = output;
+    if (error) event.error = error;
+    this.env.emit('workflow_completed', event);
+    return this.record;
+  }
+
+  /** @internal SagaHost */
+  scope(): ExpressionScope {
+    return {
+      input: this.record.input,
+      steps: this.views,
+      execution: { id: this.record.id, workflow: this.record.workflow, startedAt: this.record.startedAt },
+    };
+  }
+
+  /** @internal SagaHost: queued behind earlier writes of this execution, so they land in order. */
+  saveStep(name: string, step: StepRecord): Promise<void> {
+    const snapshot = { ...step, ...(step.compensation ? { compensation: { ...step.compensation } } : {}) };
+    return this.enqueueWrite(() => this.env.store.saveStep(this.record.id, name, snapshot));
+  }
+
+  /** @internal SagaHost */
+  eventBase(): ExecutionEventBase {
+    return {
+      executionId: this.record.id,
+      workflow: this.record.workflow,
+      timestamp: new Date(this.env.clock.now()).toISOString(),
+    };
+  }
+
+  /** @internal SagaHost */
+  isoNow(): string {
+    return new Date(this.env.clock.now()).toISOString();
+  }
+
+  private updateExecution(patch: ExecutionPatch): Promise<void> {
+    Object.assign(this.record, patch);
+    return this.enqueueWrite(() => this.env.store.updateExecution(this.record.id, { ...patch }));
+  }
+
+  private enqueueWrite(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function toStepStatus(outcome: StepOutcome): StepStatus {
+  switch (outcome) {
+    case 'completed':
+      return StepStatus.Completed;
+    case 'skipped':
+      return StepStatus.Skipped;
+    case 'failed':
+      return StepStatus.Failed;
+    case 'cancelled':
+      return StepStatus.Cancelled;
+  }
+}

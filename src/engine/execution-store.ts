@@ -1,0 +1,121 @@
+/**
+ * The execution store port. Every state change of an execution goes through
+ * it and is committed before the engine acts on it, so a restarted process
+ * can resume from the records (definition snapshot by version, step results,
+ * attempt counts, deadlines). Adapters live in `src/store/`.
+ */
+import type { WorkflowDefinition } from './definition.js';
+import type { SerializedError } from './errors.js';
+import type { CompensationStatus, ExecutionStatus, StepStatus } from './statuses.js';
+
+/** A registered workflow version. */
+export interface WorkflowRecord {
+  name: string;
+  version: string;
+  definition: WorkflowDefinition;
+  registeredAt: string;
+}
+
+/** State of a step's compensation. */
+export interface CompensationRecord {
+  status: CompensationStatus;
+  attempts: number;
+  startedAt?: string;
+  completedAt?: string;
+  error?: SerializedError;
+}
+
+/** State of one step of an execution. */
+export interface StepRecord {
+  status: StepStatus;
+  attempts: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  result?: unknown;
+  error?: SerializedError;
+  /** When the next attempt is due while the step waits in backoff (ISO time). */
+  nextAttemptAt?: string;
+  /** Order of completion within the execution (1, 2, ...), which the saga reverses. */
+  completedSeq?: number;
+  compensation?: CompensationRecord;
+}
+
+/** An execution as stored. */
+export interface ExecutionRecord {
+  id: string;
+  workflow: { name: string; version: string };
+  status: ExecutionStatus;
+  /** Instance id of the replica running it; null once finished. */
+  owner: string | null;
+  input: unknown;
+  output: unknown;
+  error?: SerializedError;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  /** When the whole-workflow timeout fires (ISO time), set at start. */
+  deadlineAt: string | null;
+  idempotencyKey?: string;
+  /** Fingerprint of the request behind `idempotencyKey`, to tell a repeat from a clash. */
+  requestHash?: string;
+  cancelReason?: string;
+  /** Only the steps that left `pending`; the document fills in the rest. */
+  steps: Record<string, StepRecord>;
+}
+
+/** Fields of an execution that change after creation. */
+export type ExecutionPatch = Partial<
+  Pick<
+    ExecutionRecord,
+    | 'status'
+    | 'owner'
+    | 'output'
+    | 'error'
+    | 'startedAt'
+    | 'completedAt'
+    | 'durationMs'
+    | 'deadlineAt'
+    | 'cancelReason'
+  >
+>;
+
+/** Filter and page of {@link ExecutionStore.listExecutions}, newest first. */
+export interface ExecutionQuery {
+  status?: ExecutionStatus;
+  workflow?: string;
+  limit: number;
+  /** Opaque, from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+/** A page of executions. */
+export interface ExecutionPage {
+  items: ExecutionRecord[];
+  nextCursor?: string;
+}
+
+/** Result of {@link ExecutionStore.createExecution}. */
+export type CreateResult = { created: true } | { created: false; existing: ExecutionRecord };
+
+/** Durable state of workflows and executions. */
+export interface ExecutionStore {
+  /** Adds or re-activates a version, which becomes the current one of its name. */
+  saveWorkflow(record: WorkflowRecord): Promise<void>;
+  /** Unregisters every version of a name (kept for executions that reference them). */
+  deleteWorkflow(name: string): Promise<boolean>;
+  /** The current version of each registered name. */
+  listWorkflows(): Promise<WorkflowRecord[]>;
+  /** Any version ever registered, also of a deleted name. */
+  getWorkflowVersion(name: string, version: string): Promise<WorkflowRecord | undefined>;
+  /** Inserts an execution; with an idempotency key already used, returns the execution that holds it. */
+  createExecution(record: ExecutionRecord): Promise<CreateResult>;
+  /** The execution created with this idempotency key, if any. */
+  findByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined>;
+  updateExecution(id: string, patch: ExecutionPatch): Promise<void>;
+  saveStep(executionId: string, step: string, record: StepRecord): Promise<void>;
+  getExecution(id: string): Promise<ExecutionRecord | undefined>;
+  listExecutions(query: ExecutionQuery): Promise<ExecutionPage>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,138 @@
+/**
+ * Saga rollback (DESIGN.md, "Failure and saga"): every step that completed,
+ * or was aborted mid-call, and has a `compensation` is compensated in reverse
+ * order of completion, one at a time, each with its own timeout and retries.
+ * A compensation that still fails is recorded and the rollback goes on with
+ * the others, so one broken undo does not strand the rest.
+ */
+import type { CompiledStep, CompiledWorkflow } from './compiled-workflow.js';
+import { serializeError } from './errors.js';
+import type { ExecutionEventBase, RollbackReason } from './events.js';
+import type { ExecutionRecord, StepRecord } from './execution-store.js';
+import type { ExpressionScope } from './expressions.js';
+import type { RunEnvironment } from './run-environment.js';
+import { CompensationStatus, StepStatus } from './statuses.js';
+
+/** What the saga needs of the run it rolls back. */
+export interface SagaHost {
+  readonly workflow: CompiledWorkflow;
+  readonly record: ExecutionRecord;
+  readonly env: RunEnvironment;
+  scope(): ExpressionScope;
+  saveStep(name: string, step: StepRecord): Promise<void>;
+  eventBase(): ExecutionEventBase;
+  isoNow(): string;
+}
+
+/** Result of a rollback. */
+export interface SagaResult {
+  compensated: number;
+  failed: number;
+}
+
+/** The steps to compensate, in the order to compensate them. */
+export function compensationPlan(workflow: CompiledWorkflow, record: ExecutionRecord): CompiledStep[] {
+  return workflow.steps
+    .filter((step) => {
+      const state = record.steps[step.name];
+      if (!step.compensation || !state) return false;
+      // An aborted step gets a completion sequence number only when it was stopped mid-call.
+      const interrupted = state.status === StepStatus.Cancelled && state.completedSeq !== undefined;
+      return state.status === StepStatus.Completed || interrupted || state.status === StepStatus.Compensating;
+    })
+    .sort((a, b) => (record.steps[b.name]!.completedSeq ?? 0) - (record.steps[a.name]!.completedSeq ?? 0));
+}
+
+/** Runs the rollback. `signal` aborts it only when the engine itself is forced to stop. */
+export async function runCompensations(
+  host: SagaHost,
+  reason: RollbackReason,
+  plan: CompiledStep[],
+  signal: AbortSignal,
+): Promise<SagaResult> {
+  const result: SagaResult = { compensated: 0, failed: 0 };
+  if (plan.length === 0) return result;
+  host.env.emit('workflow_compensation_started', {
+    ...host.eventBase(),
+    reason,
+    steps: plan.map((s) => s.name),
+  });
+  for (const step of plan) {
+    const ok = await compensateStep(host, step, signal);
+    if (ok) result.compensated += 1;
+    else result.failed += 1;
+  }
+  return result;
+}
+
+async function compensateStep(host: SagaHost, step: CompiledStep, signal: AbortSignal): Promise<boolean> {
+  const compensation = step.compensation!;
+  const state = host.record.steps[step.name]!;
+  const record: StepRecord = {
+    ...state,
+    status: StepStatus.Compensating,
+    compensation: { status: CompensationStatus.Running, attempts: 0, startedAt: host.isoNow() },
+  };
+  host.record.steps[step.name] = record;
+  const c = record.compensation!;
+
+  let params: unknown;
+  let outcome: Awaited<ReturnType<RunEnvironment['calls']['run']>>;
+  try {
+    params = await compensation.params.evaluate(host.scope());
+  } catch (error) {
+    outcome = { ok: false, attempts: 0, error, aborted: false, inFlight: false };
+  }
+  await host.saveStep(step.name, record);
+  const { id, workflow } = host.record;
+  outcome ??= await host.env.calls.run(
+    compensation.policy,
+    (attempt, attemptSignal) =>
+      host.env.caller.call(
+        {
+          executionId: id,
+          workflow,
+          step: step.name,
+          ...compensation.target,
+          tool: compensation.target.tool,
+          params: params as Record<string, unknown>,
+          idempotencyKey: `${id}:${step.name}:compensation`,
+          attempt,
+          timeoutMs: compensation.policy.timeoutMs,
+          compensation: true,
+        },
+        attemptSignal,
+      ),
+    {
+      beforeAttempt: async (attempt) => {
+        c.attempts = attempt;
+        if (attempt > 1) await host.saveStep(step.name, record);
+      },
+      onRetry: (_attempt, _delay, error) => {
+        c.error = serializeError(error);
+      },
+    },
+    signal,
+  );
+
+  c.completedAt = host.isoNow();
+  c.attempts = outcome.attempts;
+  if (outcome.ok) {
+    c.status = CompensationStatus.Completed;
+    delete c.error;
+    record.status = StepStatus.Compensated;
+  } else {
+    c.status = CompensationStatus.Failed;
+    c.error = serializeError(outcome.error);
+    record.status = StepStatus.CompensationFailed;
+  }
+  await host.saveStep(step.name, record);
+  host.env.emit('step_compensated', {
+    ...host.eventBase(),
+    step: step.name,
+    status: record.status,
+    attempts: c.attempts,
+    ...(c.error ? { error: c.error } : {}),
+  });
+  return outcome.ok;
+}

@@ -1,0 +1,510 @@
+/**
+ * The engine: registered workflows, the execution queue and its limits, and
+ * the library API of DESIGN.md. It depends only on its ports (store, step
+ * caller, MCP lookup, clock, file reader); `main.ts` and the
+ * `OrchestrationEngine` facade wire real adapters in.
+ */
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { bulkhead } from 'cockatiel';
+import { CallRunner } from './call-runner.js';
+import type { CompiledWorkflow } from './compiled-workflow.js';
+import type { WorkflowDefinition } from './definition.js';
+import { ErrorCode, OrchestratorError } from './errors.js';
+import type { EngineEventMap } from './events.js';
+import { type ExecutionDocument, toExecutionDocument } from './execution-document.js';
+import { ExecutionRun } from './execution-run.js';
+import type { ExecutionQuery, ExecutionRecord, ExecutionStore } from './execution-store.js';
+import { uuidv7 } from './ids.js';
+import { canonicalJson } from './json.js';
+import { parseWorkflowText } from './parse-workflow.js';
+import { type Clock, type McpLookup, type StepCaller, systemClock } from './ports.js';
+import type { RunEnvironment } from './run-environment.js';
+import { ExecutionStatus, isFinalExecutionStatus } from './statuses.js';
+import { WorkflowCompiler, type WorkflowCompilerOptions } from './workflow-compiler.js';
+
+/** Options of {@link WorkflowEngine}. */
+export interface WorkflowEngineOptions extends WorkflowCompilerOptions {
+  store: ExecutionStore;
+  stepCaller: StepCaller;
+  /** Checks MCPs, tools and capabilities at registration; without it they are not checked. */
+  mcpLookup?: McpLookup;
+  clock?: Clock;
+  /** Reads a workflow file for {@link WorkflowEngine.loadWorkflowFromFile}. */
+  readFile?: (path: string) => Promise<string>;
+  /** Owner recorded on running executions (`INSTANCE_ID`). */
+  instanceId?: string;
+  /** `MAX_CONCURRENT_WORKFLOWS` (100). */
+  maxConcurrentWorkflows?: number;
+  /** `MAX_QUEUED_WORKFLOWS` (1000). */
+  maxQueuedWorkflows?: number;
+  /** `MAX_CONCURRENT_STEPS` (50): tool calls in flight across all executions. */
+  maxConcurrentSteps?: number;
+  /** New execution ids (UUIDv7 by default). */
+  idGenerator?: (now: number) => string;
+}
+
+/** Options of one execution start. */
+export interface StartOptions {
+  /** Same key and same request: the existing execution is returned instead of a new one. */
+  idempotencyKey?: string;
+}
+
+/** Result of {@link WorkflowEngine.startWorkflow}. */
+export interface StartResult {
+  execution: ExecutionDocument;
+  /** True when an earlier execution with the same idempotency key was returned. */
+  replayed: boolean;
+}
+
+/** A registered workflow as lists show it. */
+export interface WorkflowSummary {
+  name: string;
+  version: string;
+  description?: string;
+  steps: number;
+  registeredAt: string;
+}
+
+/** Result of {@link WorkflowEngine.registerWorkflow}. */
+export interface RegisterResult {
+  workflow: WorkflowSummary;
+  /** False when the same name, version and content was registered already. */
+  created: boolean;
+}
+
+/** Figures of {@link WorkflowEngine.getMetrics}. */
+export interface EngineMetrics {
+  /** Executions started by this engine since it was created. */
+  totalWorkflows: number;
+  activeWorkflows: number;
+  queuedWorkflows: number;
+  completedWorkflows: number;
+  failedWorkflows: number;
+  /** Mean duration of finished executions, ms (0 before the first). */
+  avgExecutionTime: number;
+  registeredWorkflows: number;
+  /** MCPs the lookup port reports healthy (0 without one). */
+  healthyMcpClients: number;
+}
+
+interface Registered {
+  compiled: CompiledWorkflow;
+  registeredAt: string;
+}
+
+interface Active {
+  run: ExecutionRun;
+  done: Promise<ExecutionRecord>;
+  resolve?: (record: ExecutionRecord) => void;
+}
+
+/** Runs workflows as DAGs of tool calls with retries, timeouts, limits and saga rollback. */
+export class WorkflowEngine extends EventEmitter<EngineEventMap> {
+  private readonly store: ExecutionStore;
+  private readonly clock: Clock;
+  private readonly compiler: WorkflowCompiler;
+  private readonly env: RunEnvironment;
+  private readonly workflows = new Map<string, Registered>();
+  /** Compiled versions by `name@version`, also of unregistered names, for executions that use them. */
+  private readonly versions = new Map<string, CompiledWorkflow>();
+  private readonly active = new Map<string, Active>();
+  private readonly queue: string[] = [];
+  private queueHead = 0;
+  private running = 0;
+  private draining = false;
+  private readonly stopController = new AbortController();
+  private readonly limits: { workflows: number; queued: number };
+  private readonly counters = { started: 0, completed: 0, failed: 0, finished: 0, totalDurationMs: 0 };
+
+  constructor(private readonly options: WorkflowEngineOptions) {
+    super();
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.compiler = new WorkflowCompiler(options);
+    this.limits = {
+      workflows: options.maxConcurrentWorkflows ?? 100,
+      queued: options.maxQueuedWorkflows ?? 1000,
+    };
+    this.env = {
+      store: this.store,
+      caller: options.stepCaller,
+      clock: this.clock,
+      calls: new CallRunner(bulkhead(options.maxConcurrentSteps ?? 50, Number.POSITIVE_INFINITY)),
+      instanceId: options.instanceId ?? 'local',
+      emit: (name, ...args) => {
+        this.emit(name, ...(args as never));
+      },
+    };
+  }
+
+  /** The JSON Schema definitions are validated against. */
+  get workflowSchema() {
+    return this.compiler.schema;
+  }
+
+  /**
+   * Loads the registered workflows from the store. Their MCPs are not
+   * re-checked: a workflow accepted once stays runnable across restarts even
+   * while an MCP is briefly missing from discovery.
+   */
+  async initialize(): Promise<void> {
+    for (const record of await this.store.listWorkflows()) {
+      try {
+        const compiled = await this.compiler.compile(record.definition);
+        this.versions.set(versionKey(compiled), compiled);
+        this.workflows.set(compiled.name, { compiled, registeredAt: record.registeredAt });
+      } catch {
+        // A stored definition this version can no longer read stays in the store, unused.
+      }
+    }
+  }
+
+  /**
+   * Registers a definition (an object, or YAML/JSON text). The same name and
+   * version with other content is a conflict; with the same content it is a
+   * no-op. A new version becomes the current one; running executions keep
+   * the version they started with.
+   */
+  async registerWorkflow(definition: unknown): Promise<RegisterResult> {
+    const raw = typeof definition === 'string' ? parseWorkflowText(definition) : definition;
+    const compiled = await this.compiler.compile(raw, this.options.mcpLookup);
+    const key = versionKey(compiled);
+    const existing = this.versions.get(key) ?? (await this.storedVersion(compiled.name, compiled.version));
+    if (existing && existing.canonical !== compiled.canonical) {
+      throw new OrchestratorError(
+        ErrorCode.WorkflowConflict,
+        `workflow '${compiled.name}' version '${compiled.version}' is already registered with other content; bump the version`,
+      );
+    }
+    const current = this.workflows.get(compiled.name);
+    if (existing && current && versionKey(current.compiled) === key) {
+      return { workflow: summary(current), created: false };
+    }
+    const registeredAt = new Date(this.clock.now()).toISOString();
+    await this.store.saveWorkflow({
+      name: compiled.name,
+      version: compiled.version,
+      definition: compiled.definition,
+      registeredAt,
+    });
+    this.versions.set(key, compiled);
+    const registered = { compiled, registeredAt };
+    this.workflows.set(compiled.name, registered);
+    return { workflow: summary(registered), created: !existing };
+  }
+
+  /** Reads a YAML or JSON file and registers it. */
+  async loadWorkflowFromFile(path: string): Promise<RegisterResult> {
+    if (!this.options.readFile) {
+      throw new OrchestratorError(
+        ErrorCode.Internal,
+        'this engine was built without a file reader (options.readFile)',
+      );
+    }
+    const text = await this.options.readFile(path);
+    return this.registerWorkflow(parseWorkflowText(text, path));
+  }
+
+  /** Unregisters every version of a name. Running executions finish on their version. */
+  async unregisterWorkflow(name: string): Promise<boolean> {
+    if (!this.workflows.has(name)) return false;
+    await this.store.deleteWorkflow(name);
+    this.workflows.delete(name);
+    return true;
+  }
+
+  /** The current definition of a name. */
+  getWorkflow(name: string): (WorkflowSummary & { definition: WorkflowDefinition }) | undefined {
+    const registered = this.workflows.get(name);
+    return registered && { ...summary(registered), definition: registered.compiled.definition };
+  }
+
+  /** Every registered workflow (current versions), by name. */
+  listWorkflows(): WorkflowSummary[] {
+    return [...this.workflows.values()].map(summary).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Starts an execution and returns at once with its document (`queued` or
+   * `running`). Throws ORCH_WORKFLOW_NOT_FOUND, ORCH_INPUT_INVALID,
+   * ORCH_QUEUE_FULL, ORCH_IDEMPOTENCY_CONFLICT or ORCH_SHUTTING_DOWN.
+   */
+  async startWorkflow(name: string, input: unknown = {}, options: StartOptions = {}): Promise<StartResult> {
+    if (this.draining) throw new OrchestratorError(ErrorCode.ShuttingDown, 'the engine is shutting down');
+    const registered = this.workflows.get(name);
+    if (!registered)
+      throw new OrchestratorError(ErrorCode.WorkflowNotFound, `workflow '${name}' is not registered`);
+    const workflow = registered.compiled;
+    this.compiler.validateInput(workflow, input);
+
+    const requestHash = options.idempotencyKey ? hashRequest(name, input) : undefined;
+    if (options.idempotencyKey) {
+      const replay = await this.replay(options.idempotencyKey, requestHash!);
+      if (replay) return replay;
+    }
+    if (this.running >= this.limits.workflows && this.queueLength >= this.limits.queued) {
+      throw new OrchestratorError(
+        ErrorCode.QueueFull,
+        `the execution queue is full (${this.limits.queued} queued)`,
+        {
+          details: { retryAfterSeconds: this.retryAfterSeconds() },
+        },
+      );
+    }
+
+    const now = this.clock.now();
+    const record: ExecutionRecord = {
+      id: (this.options.idGenerator ?? uuidv7)(now),
+      workflow: { name: workflow.name, version: workflow.version },
+      status: ExecutionStatus.Queued,
+      owner: this.env.instanceId,
+      input,
+      output: null,
+      createdAt: new Date(now).toISOString(),
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+      deadlineAt: null,
+      steps: {},
+    };
+    if (options.idempotencyKey) {
+      record.idempotencyKey = options.idempotencyKey;
+      record.requestHash = requestHash!;
+    }
+    const created = await this.store.createExecution(record);
+    if (!created.created) return this.replayOf(created.existing, requestHash!);
+
+    const run = new ExecutionRun(this.env, workflow, record, this.stopController.signal);
+    const active: Active = { run, done: undefined as never };
+    active.done = new Promise<ExecutionRecord>((resolve) => {
+      active.resolve = resolve;
+    });
+    this.active.set(record.id, active);
+    this.queue.push(record.id);
+    this.admit();
+    return { execution: this.document(record, workflow), replayed: false };
+  }
+
+  /** Starts an execution and waits for its final document (the seed's `executeWorkflow`). */
+  async executeWorkflow(
+    name: string,
+    input: unknown = {},
+    options: StartOptions = {},
+  ): Promise<ExecutionDocument> {
+    const { execution } = await this.startWorkflow(name, input, options);
+    return (await this.waitForExecution(execution.id)) ?? execution;
+  }
+
+  /**
+   * Waits until the execution is final, or `timeoutMs` passes (then resolves
+   * with undefined). Resolves at once for a finished execution.
+   */
+  async waitForExecution(id: string, timeoutMs?: number): Promise<ExecutionDocument | undefined> {
+    const active = this.active.get(id);
+    if (!active) {
+      const doc = await this.getWorkflowStatus(id);
+      if (!doc) throw new OrchestratorError(ErrorCode.ExecutionNotFound, `execution '${id}' not found`);
+      return isFinalExecutionStatus(doc.status) ? doc : undefined;
+    }
+    const done = active.done.then((record) => this.document(record));
+    if (timeoutMs === undefined) return done;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, undefined);
+    });
+    try {
+      return await Promise.race([done, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Cancels an execution: a queued one ends `cancelled` at once; a running
+   * one stops its steps and rolls back. ORCH_EXECUTION_FINISHED when it
+   * already ended.
+   */
+  async cancelWorkflow(id: string, reason = 'cancelled by request'): Promise<ExecutionDocument> {
+    const active = this.active.get(id);
+    if (!active) {
+      const doc = await this.getWorkflowStatus(id);
+      if (!doc) throw new OrchestratorError(ErrorCode.ExecutionNotFound, `execution '${id}' not found`);
+      throw new OrchestratorError(
+        ErrorCode.ExecutionFinished,
+        `execution '${id}' already ended as ${doc.status}`,
+      );
+    }
+    const record = active.run.record;
+    if (record.status === ExecutionStatus.Queued) {
+      active.run.cancel(reason);
+      this.removeFromQueue(id);
+      // A queued execution never ran: nothing to compensate, it ends here.
+      await active.run.cancelQueued();
+      this.settle(id, active);
+    } else {
+      active.run.cancel(reason);
+    }
+    return this.document(active.run.record);
+  }
+
+  /** The execution document, from memory while it runs here, else from the store. */
+  async getWorkflowStatus(id: string): Promise<ExecutionDocument | undefined> {
+    const active = this.active.get(id);
+    if (active) return this.document(active.run.record);
+    const record = await this.store.getExecution(id);
+    return record && this.document(record);
+  }
+
+  /** A page of executions, newest first. */
+  async listExecutions(query: ExecutionQuery): Promise<{ items: ExecutionDocument[]; nextCursor?: string }> {
+    const page = await this.store.listExecutions(query);
+    const items = page.items
+      .map((record) => this.active.get(record.id)?.run.record ?? record)
+      .map((r) => this.document(r));
+    return page.nextCursor ? { items, nextCursor: page.nextCursor } : { items };
+  }
+
+  /** Executions queued or running in this process. */
+  listActiveExecutions(): ExecutionDocument[] {
+    return [...this.active.values()].map((a) => this.document(a.run.record));
+  }
+
+  /** Counters for dashboards and the seed's `getMetrics()`. */
+  getMetrics(): EngineMetrics {
+    return {
+      totalWorkflows: this.counters.started,
+      activeWorkflows: this.running,
+      queuedWorkflows: this.queueLength,
+      completedWorkflows: this.counters.completed,
+      failedWorkflows: this.counters.failed,
+      avgExecutionTime: this.counters.finished ? this.counters.totalDurationMs / this.counters.finished : 0,
+      registeredWorkflows: this.workflows.size,
+      healthyMcpClients: this.options.mcpLookup?.countHealthy?.() ?? 0,
+    };
+  }
+
+  /**
+   * Stops taking executions and waits up to `timeoutMs` for the running ones.
+   * Resolves true when everything finished in time.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    const pending = [...this.active.values()].map((a) => a.done);
+    if (pending.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, false);
+    });
+    try {
+      return await Promise.race([Promise.all(pending).then(() => true as const), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** True after {@link drain} was called. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  private get queueLength(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  private admit(): void {
+    while (this.running < this.limits.workflows && this.queueHead < this.queue.length) {
+      const id = this.queue[this.queueHead++]!;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      const active = this.active.get(id);
+      if (!active || active.run.record.status !== ExecutionStatus.Queued) continue;
+      this.running += 1;
+      this.counters.started += 1;
+      void active.run.run().then(() => {
+        this.running -= 1;
+        this.settle(id, active);
+        this.admit();
+      });
+    }
+  }
+
+  private settle(id: string, active: Active): void {
+    const record = active.run.record;
+    this.counters.finished += 1;
+    this.counters.totalDurationMs += record.durationMs ?? 0;
+    if (record.status === ExecutionStatus.Completed) this.counters.completed += 1;
+    else this.counters.failed += 1;
+    this.active.delete(id);
+    active.resolve?.(record);
+  }
+
+  private removeFromQueue(id: string): void {
+    const at = this.queue.indexOf(id, this.queueHead);
+    if (at >= 0) this.queue.splice(at, 1);
+  }
+
+  private retryAfterSeconds(): number {
+    const avg = this.counters.finished ? this.counters.totalDurationMs / this.counters.finished : 1000;
+    const waves = Math.ceil(this.queueLength / Math.max(1, this.limits.workflows));
+    return Math.max(1, Math.min(3600, Math.ceil((avg * Math.max(1, waves)) / 1000)));
+  }
+
+  private async replay(key: string, requestHash: string): Promise<StartResult | undefined> {
+    for (const active of this.active.values()) {
+      if (active.run.record.idempotencyKey === key) return this.replayOf(active.run.record, requestHash);
+    }
+    const existing = await this.store.findByIdempotencyKey(key);
+    return existing && this.replayOf(existing, requestHash);
+  }
+
+  private replayOf(existing: ExecutionRecord, requestHash: string): StartResult {
+    if (existing.requestHash !== requestHash) {
+      throw new OrchestratorError(
+        ErrorCode.IdempotencyConflict,
+        'this Idempotency-Key was already used for a different request',
+        { details: { executionId: existing.id } },
+      );
+    }
+    const live = this.active.get(existing.id)?.run.record ?? existing;
+    return { execution: this.document(live), replayed: true };
+  }
+
+  private async storedVersion(name: string, version: string): Promise<CompiledWorkflow | undefined> {
+    const record = await this.store.getWorkflowVersion(name, version);
+    if (!record) return undefined;
+    const compiled = await this.compiler.compile(record.definition);
+    this.versions.set(versionKey(compiled), compiled);
+    return compiled;
+  }
+
+  private document(record: ExecutionRecord, workflow?: CompiledWorkflow): ExecutionDocument {
+    const compiled = workflow ?? this.versions.get(`${record.workflow.name}@${record.workflow.version}`);
+    return toExecutionDocument(
+      record,
+      compiled?.definition.steps.map((s) => s.name),
+    );
+  }
+}
+
+function versionKey(workflow: { name: string; version: string }): string {
+  return `${workflow.name}@${workflow.version}`;
+}
+
+function summary(registered: Registered): WorkflowSummary {
+  const { definition } = registered.compiled;
+  const out: WorkflowSummary = {
+    name: definition.name,
+    version: definition.version,
+    steps: definition.steps.length,
+    registeredAt: registered.registeredAt,
+  };
+  if (definition.description !== undefined) out.description = definition.description;
+  return out;
+}
+
+function hashRequest(workflow: string, input: unknown): string {
+  return createHash('sha256').update(canonicalJson({ workflow, input })).digest('base64url');
+}

@@ -1,0 +1,4 @@
+/** orchestrator-mcp as a library: explicit named exports of the public API. */
+export * from './engine/index.js';
+export { OrchestrationEngine, type OrchestrationEngineOptions } from './orchestration-engine.js';
+export * from './store/index.js';

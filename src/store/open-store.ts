@@ -1,0 +1,28 @@
+/**
+ * Opens the execution store named by `DATABASE_URL`:
+ * `sqlite:<path>` (default `sqlite:./data/orchestrator.db`) or `sqlite::memory:`.
+ * PostgreSQL (`postgres://`) arrives with durable multi-replica execution.
+ */
+import { ErrorCode, type ExecutionStore, OrchestratorError } from '../engine/index.js';
+import { SqliteExecutionStore } from './sqlite-store.js';
+
+/** Default `DATABASE_URL`. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/orchestrator.db';
+
+/** Opens a store for a database URL; ORCH_BAD_REQUEST for a URL it cannot serve. */
+export function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): ExecutionStore {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length);
+    if (!path) throw badUrl(databaseUrl, 'a path after sqlite:');
+    return new SqliteExecutionStore({ path });
+  }
+  throw badUrl(databaseUrl, 'sqlite:<path> or sqlite::memory:');
+}
+
+function badUrl(url: string, expected: string): OrchestratorError {
+  const scheme = url.split(':')[0] ?? '';
+  return new OrchestratorError(
+    ErrorCode.BadRequest,
+    `DATABASE_URL '${scheme}:…' is not supported: expected ${expected}`,
+  );
+}

@@ -1,0 +1,309 @@
+/**
+ * The execution store on SQLite (better-sqlite3), the embedded default.
+ * WAL journal with `synchronous = NORMAL`: a commit survives a crash of this
+ * process (kill -9); only a power loss can take the last transactions.
+ * better-sqlite3 is synchronous, which keeps each statement atomic without
+ * locks; the async port lets the PostgreSQL adapter share one contract.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  CreateResult,
+  ExecutionPage,
+  ExecutionPatch,
+  ExecutionQuery,
+  ExecutionRecord,
+  ExecutionStore,
+  StepRecord,
+  WorkflowRecord,
+} from '../engine/index.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+
+/** Options of {@link SqliteExecutionStore}. */
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. Parent directories are created. */
+  path: string;
+}
+
+interface ExecutionRow {
+  id: string;
+  workflow_name: string;
+  workflow_version: string;
+  status: string;
+  owner: string | null;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_ms: number | null;
+  deadline_at: string | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  cancel_reason: string | null;
+}
+
+interface WorkflowRow {
+  name: string;
+  version: string;
+  definition: string;
+  registered_at: string;
+}
+
+/** Column and encoding of each patchable execution field. */
+const PATCH_COLUMNS: Record<keyof ExecutionPatch, { column: string; json: boolean }> = {
+  status: { column: 'status', json: false },
+  owner: { column: 'owner', json: false },
+  output: { column: 'output', json: true },
+  error: { column: 'error', json: true },
+  startedAt: { column: 'started_at', json: false },
+  completedAt: { column: 'completed_at', json: false },
+  durationMs: { column: 'duration_ms', json: false },
+  deadlineAt: { column: 'deadline_at', json: false },
+  cancelReason: { column: 'cancel_reason', json: false },
+};
+
+/** SQLite adapter of the execution store port. */
+export class SqliteExecutionStore implements ExecutionStore {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<SqliteExecutionStore['prepare']>;
+  private readonly patchStatements = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.statements = this.prepare();
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    this.db.transaction(() => {
+      for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
+        this.db.exec(SQLITE_MIGRATIONS[version]!);
+      }
+      this.db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+    })();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      saveWorkflow: db.prepare(
+        `INSERT INTO workflows (name, version, definition, registered_at, seq, deleted)
+         VALUES (@name, @version, @definition, @registered_at, (SELECT COALESCE(MAX(seq), 0) + 1 FROM workflows), 0)
+         ON CONFLICT (name, version) DO UPDATE SET
+           registered_at = excluded.registered_at, seq = excluded.seq, deleted = 0`,
+      ),
+      deleteWorkflow: db.prepare('UPDATE workflows SET deleted = 1 WHERE name = ? AND deleted = 0'),
+      listWorkflows: db.prepare(
+        `SELECT name, version, definition, registered_at FROM workflows w
+         WHERE deleted = 0 AND seq = (SELECT MAX(seq) FROM workflows v WHERE v.name = w.name AND v.deleted = 0)
+         ORDER BY name`,
+      ),
+      getWorkflowVersion: db.prepare(
+        'SELECT name, version, definition, registered_at FROM workflows WHERE name = ? AND version = ?',
+      ),
+      insertExecution: db.prepare(
+        `INSERT INTO executions (id, workflow_name, workflow_version, status, owner, input, output, error, created_at,
+           started_at, completed_at, duration_ms, deadline_at, idempotency_key, request_hash, cancel_reason)
+         VALUES (@id, @workflow_name, @workflow_version, @status, @owner, @input, @output, @error, @created_at,
+           @started_at, @completed_at, @duration_ms, @deadline_at, @idempotency_key, @request_hash, @cancel_reason)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
+      ),
+      getExecution: db.prepare('SELECT * FROM executions WHERE id = ?'),
+      getByKey: db.prepare('SELECT * FROM executions WHERE idempotency_key = ?'),
+      saveStep: db.prepare(
+        `INSERT INTO steps (execution_id, name, state) VALUES (?, ?, ?)
+         ON CONFLICT (execution_id, name) DO UPDATE SET state = excluded.state`,
+      ),
+      stepsOf: db.prepare('SELECT name, state FROM steps WHERE execution_id = ?'),
+      stepsOfMany: db.prepare(
+        'SELECT execution_id, name, state FROM steps WHERE execution_id IN (SELECT value FROM json_each(?))',
+      ),
+      list: db.prepare(
+        `SELECT * FROM executions
+         WHERE (@status IS NULL OR status = @status)
+           AND (@workflow IS NULL OR workflow_name = @workflow)
+           AND (@before IS NULL OR id < @before)
+         ORDER BY id DESC LIMIT @limit`,
+      ),
+    };
+  }
+
+  async saveWorkflow(record: WorkflowRecord): Promise<void> {
+    this.statements.saveWorkflow.run({
+      name: record.name,
+      version: record.version,
+      definition: JSON.stringify(record.definition),
+      registered_at: record.registeredAt,
+    });
+  }
+
+  async deleteWorkflow(name: string): Promise<boolean> {
+    return this.statements.deleteWorkflow.run(name).changes > 0;
+  }
+
+  async listWorkflows(): Promise<WorkflowRecord[]> {
+    return (this.statements.listWorkflows.all() as WorkflowRow[]).map(toWorkflowRecord);
+  }
+
+  async getWorkflowVersion(name: string, version: string): Promise<WorkflowRecord | undefined> {
+    const row = this.statements.getWorkflowVersion.get(name, version) as WorkflowRow | undefined;
+    return row && toWorkflowRecord(row);
+  }
+
+  async createExecution(record: ExecutionRecord): Promise<CreateResult> {
+    const create = this.db.transaction((): CreateResult => {
+      const inserted = this.statements.insertExecution.run(toRow(record)).changes > 0;
+      if (inserted) {
+        for (const [name, step] of Object.entries(record.steps)) {
+          this.statements.saveStep.run(record.id, name, JSON.stringify(step));
+        }
+        return { created: true };
+      }
+      return {
+        created: false,
+        existing: this.load(this.statements.getByKey.get(record.idempotencyKey) as ExecutionRow),
+      };
+    });
+    return create();
+  }
+
+  async findByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined> {
+    const row = this.statements.getByKey.get(key) as ExecutionRow | undefined;
+    return row && this.load(row);
+  }
+
+  async updateExecution(id: string, patch: ExecutionPatch): Promise<void> {
+    const keys = (Object.keys(patch) as (keyof ExecutionPatch)[]).filter((k) => k in PATCH_COLUMNS).sort();
+    if (keys.length === 0) return;
+    const signature = keys.join(',');
+    let statement = this.patchStatements.get(signature);
+    if (!statement) {
+      const sets = keys.map((k) => `${PATCH_COLUMNS[k].column} = @${k}`).join(', ');
+      statement = this.db.prepare(`UPDATE executions SET ${sets} WHERE id = @id`);
+      this.patchStatements.set(signature, statement);
+    }
+    const params: Record<string, unknown> = { id };
+    for (const k of keys) {
+      const value = patch[k];
+      params[k] = PATCH_COLUMNS[k].json ? encodeJson(value) : (value ?? null);
+    }
+    statement.run(params);
+  }
+
+  async saveStep(executionId: string, step: string, record: StepRecord): Promise<void> {
+    this.statements.saveStep.run(executionId, step, JSON.stringify(record));
+  }
+
+  async getExecution(id: string): Promise<ExecutionRecord | undefined> {
+    const row = this.statements.getExecution.get(id) as ExecutionRow | undefined;
+    return row && this.load(row);
+  }
+
+  async listExecutions(query: ExecutionQuery): Promise<ExecutionPage> {
+    const rows = this.statements.list.all({
+      status: query.status ?? null,
+      workflow: query.workflow ?? null,
+      before: query.cursor ? decodeCursor(query.cursor) : null,
+      limit: query.limit + 1,
+    }) as ExecutionRow[];
+    const page = rows.slice(0, query.limit);
+    const steps = new Map<string, Record<string, StepRecord>>();
+    const stepRows = this.statements.stepsOfMany.all(JSON.stringify(page.map((r) => r.id))) as {
+      execution_id: string;
+      name: string;
+      state: string;
+    }[];
+    for (const row of stepRows) {
+      let map = steps.get(row.execution_id);
+      if (!map) {
+        map = {};
+        steps.set(row.execution_id, map);
+      }
+      map[row.name] = JSON.parse(row.state) as StepRecord;
+    }
+    const items = page.map((row) => toRecord(row, steps.get(row.id) ?? {}));
+    const last = page[page.length - 1];
+    return rows.length > query.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private load(row: ExecutionRow): ExecutionRecord {
+    const steps: Record<string, StepRecord> = {};
+    for (const s of this.statements.stepsOf.all(row.id) as { name: string; state: string }[]) {
+      steps[s.name] = JSON.parse(s.state) as StepRecord;
+    }
+    return toRecord(row, steps);
+  }
+}
+
+function encodeJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function decodeJson(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
+  return {
+    name: row.name,
+    version: row.version,
+    definition: JSON.parse(row.definition),
+    registeredAt: row.registered_at,
+  };
+}
+
+function toRow(record: ExecutionRecord): ExecutionRow {
+  return {
+    id: record.id,
+    workflow_name: record.workflow.name,
+    workflow_version: record.workflow.version,
+    status: record.status,
+    owner: record.owner,
+    input: encodeJson(record.input),
+    output: encodeJson(record.output),
+    error: encodeJson(record.error),
+    created_at: record.createdAt,
+    started_at: record.startedAt,
+    completed_at: record.completedAt,
+    duration_ms: record.durationMs,
+    deadline_at: record.deadlineAt,
+    idempotency_key: record.idempotencyKey ?? null,
+    request_hash: record.requestHash ?? null,
+    cancel_reason: record.cancelReason ?? null,
+  };
+}
+
+function toRecord(row: ExecutionRow, steps: Record<string, StepRecord>): ExecutionRecord {
+  const record: ExecutionRecord = {
+    id: row.id,
+    workflow: { name: row.workflow_name, version: row.workflow_version },
+    status: row.status as ExecutionRecord['status'],
+    owner: row.owner,
+    input: decodeJson(row.input),
+    output: decodeJson(row.output),
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+    durationMs: row.duration_ms,
+    deadlineAt: row.deadline_at,
+    steps,
+  };
+  if (row.error !== null) record.error = JSON.parse(row.error);
+  if (row.idempotency_key !== null) record.idempotencyKey = row.idempotency_key;
+  if (row.request_hash !== null) record.requestHash = row.request_hash;
+  if (row.cancel_reason !== null) record.cancelReason = row.cancel_reason;
+  return record;
+}
