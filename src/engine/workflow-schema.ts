@@ -31,7 +31,7 @@ const mcpName = { type: 'string', minLength: 1, maxLength: 256 } as const;
 /** Builds the schema; `maxSteps` is `MAX_WORKFLOW_STEPS`. */
 export function workflowSchema(maxSteps = 500) {
   return {
-    $id: 'https://orchestrator-mcp.dev/schemas/workflow.schema.json',
+    $id: 'urn:orchestrator-mcp:schemas:workflow',
     title: 'orchestrator-mcp workflow',
     type: 'object',
     additionalProperties: false,
