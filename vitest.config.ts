@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // test/ that cross process boundaries (HTTP, stdio, databases).
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['src/**/*.test.ts'], environment: 'node' } },
       {
