@@ -4,15 +4,21 @@
  * bulkhead (`MAX_CONCURRENT_STEPS`), inside a retry with exponential backoff
  * and decorrelated jitter, all composed from cockatiel. The MCP layer adds
  * its own per-MCP circuit breaker and concurrency limit under this.
+ *
+ * An abort (cancel, rollback, workflow timeout) ends the call at once when
+ * nothing is in flight. When a request is in flight, the runner waits for it
+ * to settle, up to a grace period, because its outcome decides the saga: a
+ * call that still succeeded completed the step; one that was stopped may
+ * have had its effect, so it is compensated. The bulkhead slot stays taken
+ * until the request settles (or the grace period ends), so a caller slow to
+ * honour its signal cannot push more calls in flight than the limit.
  */
 import {
   type BulkheadPolicy,
   ExponentialBackoff,
   handleWhen,
   type IRetryContext,
-  type RetryPolicy,
   retry,
-  TaskCancelledError,
   TimeoutStrategy,
   timeout,
 } from 'cockatiel';
@@ -24,7 +30,7 @@ const retryable = handleWhen(isRetryable);
 
 /** Hooks of one call, called by the runner as attempts come and go. */
 export interface CallHooks {
-  /** Before each attempt (1-based); may persist the attempt count first. */
+  /** Before each attempt (1-based); persists the attempt count first. A rejection ends the call. */
   beforeAttempt(attempt: number): Promise<void>;
   /** After a failed attempt that will be retried after `delayMs`. */
   onRetry(attempt: number, delayMs: number, error: unknown): void;
@@ -43,16 +49,36 @@ export type CallOutcome =
   | { ok: true; value: unknown; attempts: number }
   | ({ ok: false; attempts: number } & CallFailure);
 
+/** Options of {@link CallRunner}. */
+export interface CallRunnerOptions {
+  /** Shared limit of calls in flight (`MAX_CONCURRENT_STEPS`). */
+  bulkhead: BulkheadPolicy;
+  /** How long an aborted in-flight request may take to settle, ms (5000). */
+  abortGraceMs?: number;
+}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** The latest request of a call, and how it ended. */
+interface Tracked {
+  promise: Promise<Settled>;
+  settled?: Settled;
+}
+
 /** Runs calls under a shared step bulkhead. */
 export class CallRunner {
   private readonly backoffs = new WeakMap<CallPolicy, ExponentialBackoff<unknown>>();
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly graceMs: number;
 
-  constructor(private readonly bulkhead: BulkheadPolicy) {}
+  constructor(options: CallRunnerOptions) {
+    this.bulkhead = options.bulkhead;
+    this.graceMs = options.abortGraceMs ?? 5000;
+  }
 
   /**
    * Runs `call` with the policy's timeout and retries. Never rejects: the
-   * outcome says what happened. Resolves as soon as `signal` aborts, even
-   * while the call is waiting in backoff or for a bulkhead slot.
+   * outcome says what happened.
    */
   async run(
     policy: CallPolicy,
@@ -62,12 +88,13 @@ export class CallRunner {
     firstAttempt = 1,
   ): Promise<CallOutcome> {
     let attempts = firstAttempt - 1;
-    let inFlight = false;
-    const attemptTimeout = timeout(policy.timeoutMs, TimeoutStrategy.Aggressive);
-    const retryPolicy: RetryPolicy = retry(retryable, {
+    let current: Tracked | undefined;
+    const attemptTimeout = timeout(policy.timeoutMs, TimeoutStrategy.Cooperative);
+    // Unref: a backoff sleep cockatiel cannot cancel must not keep the process alive after a rollback.
+    const retryPolicy = retry(retryable, {
       maxAttempts: Math.max(0, policy.retries - (firstAttempt - 1)),
       backoff: this.backoff(policy),
-    });
+    }).dangerouslyUnref();
     const listener = retryPolicy.onRetry((event) => {
       hooks.onRetry(attempts, event.delay, 'error' in event ? event.error : undefined);
     });
@@ -76,51 +103,97 @@ export class CallRunner {
       if (context.signal.aborted) throw abortReason(context.signal);
       attempts += 1;
       const n = attempts;
-      await hooks.beforeAttempt(n);
-      return this.bulkhead.execute(async ({ signal: slotSignal }) => {
-        try {
-          return await attemptTimeout.execute(async ({ signal: attemptSignal }) => {
-            inFlight = true;
-            try {
-              return await call(n, attemptSignal);
-            } finally {
-              inFlight = false;
+      try {
+        await hooks.beforeAttempt(n);
+      } catch (error) {
+        throw new OrchestratorError(
+          ErrorCode.StoreError,
+          `could not record attempt ${n}: ${(error as Error).message}`,
+          {
+            cause: error,
+            retryable: false,
+          },
+        );
+      }
+      return this.bulkhead.execute(
+        ({ signal: slotSignal }) =>
+          attemptTimeout.execute(async ({ signal: attemptSignal }) => {
+            const tracked: Tracked = { promise: settle(call(n, attemptSignal)) };
+            current = tracked;
+            void tracked.promise.then((s) => {
+              tracked.settled = s;
+            });
+            const result = await this.within(tracked.promise, attemptSignal);
+            if (result.ok) return result.value;
+            if (attemptSignal.aborted && !slotSignal.aborted) {
+              throw new OrchestratorError(
+                ErrorCode.StepTimeout,
+                `attempt ${n} timed out after ${policy.timeoutMs} ms`,
+                {
+                  cause: result.error,
+                },
+              );
             }
-          }, slotSignal);
-        } catch (error) {
-          if (error instanceof TaskCancelledError && !slotSignal.aborted) {
-            throw new OrchestratorError(
-              ErrorCode.StepTimeout,
-              `attempt ${n} timed out after ${policy.timeoutMs} ms`,
-              {
-                cause: error,
-              },
-            );
-          }
-          throw error;
-        }
-      }, context.signal);
+            throw result.error;
+          }, slotSignal),
+        context.signal,
+      );
     };
 
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<CallOutcome>((resolve) => {
-      onAbort = () => resolve({ ok: false, attempts, error: abortReason(signal), aborted: true, inFlight });
+      onAbort = () => {
+        const tracked = current;
+        const stopped = (inFlight: boolean): CallOutcome => ({
+          ok: false,
+          attempts,
+          error: abortReason(signal),
+          aborted: true,
+          inFlight,
+        });
+        if (!tracked) return resolve(stopped(false));
+        if (tracked.settled) {
+          // The last request already ended: a success still counts; a failure means nothing was in flight.
+          return resolve(
+            tracked.settled.ok ? { ok: true, value: tracked.settled.value, attempts } : stopped(false),
+          );
+        }
+        void this.within(tracked.promise, signal).then((s) =>
+          resolve(s.ok ? { ok: true, value: s.value, attempts } : stopped(true)),
+        );
+      };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
     const executed: Promise<CallOutcome> = retryPolicy.execute(attempt, signal).then(
       (value) => ({ ok: true, value, attempts }),
-      (error: unknown) =>
-        signal.aborted
-          ? { ok: false, attempts, error: abortReason(signal), aborted: true, inFlight: false }
-          : { ok: false, attempts, error, aborted: false, inFlight: false },
+      (error: unknown) => ({ ok: false, attempts, error, aborted: false, inFlight: false }),
     );
     try {
-      return await Promise.race([executed, aborted]);
+      // After an abort only the abort path decides, so a late rejection cannot hide a success.
+      return await Promise.race([executed.then((o) => (signal.aborted ? aborted : o)), aborted]);
     } finally {
       listener.dispose();
       if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Waits for a request; once `signal` aborts, waits at most the grace period more. */
+  private within(promise: Promise<Settled>, signal: AbortSignal): Promise<Settled> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const grace = new Promise<Settled>((resolve) => {
+      onAbort = () => {
+        timer = setTimeout(() => resolve({ ok: false, error: abortReason(signal) }), this.graceMs);
+        timer.unref?.();
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    return Promise.race([promise, grace]).finally(() => {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    });
   }
 
   private backoff(policy: CallPolicy): ExponentialBackoff<unknown> {
@@ -131,6 +204,13 @@ export class CallRunner {
     }
     return backoff;
   }
+}
+
+function settle(promise: Promise<unknown>): Promise<Settled> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 /** The reason a signal was aborted with, as an error. */

@@ -10,6 +10,9 @@ export const ErrorCode = {
   /** A malformed request (a bad cursor, a bad query value). */
   BadRequest: 'ORCH_BAD_REQUEST',
   WorkflowInvalid: 'ORCH_WORKFLOW_INVALID',
+  /** The MCP registry (file or another discovery source) is invalid. */
+  RegistryInvalid: 'ORCH_REGISTRY_INVALID',
+  McpNotFound: 'ORCH_MCP_NOT_FOUND',
   WorkflowNotFound: 'ORCH_WORKFLOW_NOT_FOUND',
   WorkflowConflict: 'ORCH_WORKFLOW_CONFLICT',
   InputInvalid: 'ORCH_INPUT_INVALID',
@@ -48,6 +51,8 @@ const NOT_RETRYABLE: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.ExpressionError,
   ErrorCode.Cancelled,
   ErrorCode.WorkflowTimeout,
+  // The execution could not record its progress: calling the tool again would act unrecorded.
+  ErrorCode.StoreError,
 ]);
 
 /** One validation problem, `path` from the root of what was sent (`steps[2].dependsOn[0]`). */

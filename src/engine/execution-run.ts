@@ -5,6 +5,7 @@
  * saga on failure. Each transition is written to the store before the event
  * for it is emitted and before the engine acts on it.
  */
+import { setMaxListeners } from 'node:events';
 import { TimeoutStrategy, timeout } from 'cockatiel';
 import type { CompiledStep, CompiledWorkflow } from './compiled-workflow.js';
 import { ErrorCode, OrchestratorError, type SerializedError, serializeError } from './errors.js';
@@ -23,6 +24,7 @@ type ForwardOutcome =
   | { kind: 'failed'; step: string; error: SerializedError }
   | { kind: 'aborted'; reason: 'cancelled' | 'timed_out' };
 
+/** Compensations are not stopped by cancel or timeout; only a forced shutdown (a later addition) would. */
 const neverAborted = new AbortController().signal;
 
 /** Runs one execution. Created by the engine, which owns the queue and limits. */
@@ -37,9 +39,10 @@ export class ExecutionRun implements SagaHost {
     readonly env: RunEnvironment,
     readonly workflow: CompiledWorkflow,
     readonly record: ExecutionRecord,
-    private readonly stopSignal: AbortSignal = neverAborted,
   ) {
     this.stepStatus = workflow.steps.map(() => StepStatus.Pending);
+    // One listener per running step: a wide fan-out is normal, not a leak.
+    setMaxListeners(0, this.cancelController.signal);
   }
 
   /** Asks a running execution to stop and roll back. False when it is already past that point. */
@@ -47,7 +50,7 @@ export class ExecutionRun implements SagaHost {
     if (this.record.status !== ExecutionStatus.Running && this.record.status !== ExecutionStatus.Queued)
       return false;
     if (this.cancelController.signal.aborted) return true;
-    this.record.cancelReason = reason;
+    void this.updateExecution({ cancelReason: reason }).catch(() => undefined);
     this.cancelController.abort(new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${reason}`));
     return true;
   }
@@ -108,6 +111,7 @@ export class ExecutionRun implements SagaHost {
     const steps = this.workflow.steps;
     const waiting = steps.map((s) => s.dependencies.length);
     const stepsController = new AbortController();
+    setMaxListeners(0, stepsController.signal);
     let failure: { step: string; error: SerializedError } | undefined;
     let active = 0;
 
@@ -137,7 +141,7 @@ export class ExecutionRun implements SagaHost {
       };
       const launch = (step: CompiledStep) => {
         active += 1;
-        void this.runStep(step, stepsController.signal).then((outcome) => {
+        void this.runStepSafely(step, stepsController.signal).then((outcome) => {
           active -= 1;
           this.stepStatus[step.index] = toStepStatus(outcome);
           if (outcome === 'failed' && !failure && !stepsController.signal.aborted) {
@@ -162,6 +166,33 @@ export class ExecutionRun implements SagaHost {
       for (const step of steps) if (waiting[step.index] === 0) launch(step);
       settle();
     });
+  }
+
+  /** Runs a step; a store that refuses a write fails the step (its progress can no longer be recorded). */
+  private async runStepSafely(step: CompiledStep, signal: AbortSignal): Promise<StepOutcome> {
+    try {
+      return await this.runStep(step, signal);
+    } catch (error) {
+      const record: StepRecord = this.record.steps[step.name] ?? {
+        status: StepStatus.Pending,
+        attempts: 0,
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+      };
+      record.status = StepStatus.Failed;
+      record.error = serializeError(
+        new OrchestratorError(
+          ErrorCode.StoreError,
+          `could not record step '${step.name}': ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        ),
+      );
+      this.record.steps[step.name] = record;
+      return 'failed';
+    }
   }
 
   private async runStep(step: CompiledStep, signal: AbortSignal): Promise<StepOutcome> {
@@ -220,16 +251,21 @@ export class ExecutionRun implements SagaHost {
           if (attempt === 1) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
         },
         onRetry: (attempt, delayMs, error) => {
-          record.error = serializeError(error);
+          const serialized = serializeError(error);
+          record.error = serialized;
           record.nextAttemptAt = new Date(this.env.clock.now() + delayMs).toISOString();
-          void this.saveStep(step.name, record).catch(() => undefined);
-          this.env.emit('step_retrying', {
-            ...this.eventBase(),
-            step: step.name,
-            attempt,
-            delayMs,
-            error: record.error,
-          });
+          // cockatiel calls this synchronously; the event follows the write, as every event does.
+          void this.saveStep(step.name, record).then(
+            () =>
+              this.env.emit('step_retrying', {
+                ...this.eventBase(),
+                step: step.name,
+                attempt,
+                delayMs,
+                error: serialized,
+              }),
+            () => undefined,
+          );
         },
       },
       signal,
@@ -350,14 +386,8 @@ export class ExecutionRun implements SagaHost {
     let compensationFailed = false;
     if (plan.length > 0) {
       await this.updateExecution({ status: ExecutionStatus.Compensating, error });
-      const result = await runCompensations(this, reason, plan, this.stopSignal);
+      const result = await runCompensations(this, reason, plan, neverAborted);
       compensationFailed = result.failed > 0;
-    }
-    if (reason === 'cancelled') {
-      this.env.emit('workflow_cancelled', {
-        ...this.eventBase(),
-        reason: this.record.cancelReason ?? 'cancelled',
-      });
     }
     let status: ExecutionStatus;
     if (compensationFailed) status = ExecutionStatus.CompensationFailed;
@@ -402,6 +432,9 @@ export class ExecutionRun implements SagaHost {
     };
     if (error) patch.error = error;
     await this.updateExecution(patch);
+    if (this.cancelController.signal.aborted && this.record.cancelReason !== undefined) {
+      this.env.emit('workflow_cancelled', { ...this.eventBase(), reason: this.record.cancelReason });
+    }
     const event: WorkflowCompletedEvent = { ...this.eventBase(), status, durationMs: this.record.durationMs };
     if (status === ExecutionStatus.Completed) event.output = output;
     if (error) event.error = error;

@@ -217,7 +217,8 @@ describe('cancel and workflow timeout', () => {
     const { execution } = await h.engine.startWorkflow('c', {});
     await until(() => caller.callsOf('wait').length === 1);
     const cancelling = await h.engine.cancelWorkflow(execution.id, 'operator request');
-    expect(['running', 'compensating', 'cancelled']).toContain(cancelling.status);
+    // The rollback proceeds in the background; the answer is the document as the cancel found it.
+    expect(cancelling.status).toBe('running');
     const doc = await drive(h.engine.waitForExecution(execution.id));
     expect(doc).toMatchObject({ status: 'cancelled', error: { code: 'ORCH_CANCELLED' } });
     expect(doc!.error!.message).toBe('execution cancelled: operator request');

@@ -80,7 +80,9 @@ export interface EngineMetrics {
   activeWorkflows: number;
   queuedWorkflows: number;
   completedWorkflows: number;
+  /** Ended failed, compensated, compensation_failed or timed_out. */
   failedWorkflows: number;
+  cancelledWorkflows: number;
   /** Mean duration of finished executions, ms (0 before the first). */
   avgExecutionTime: number;
   registeredWorkflows: number;
@@ -110,12 +112,21 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   private readonly versions = new Map<string, CompiledWorkflow>();
   private readonly active = new Map<string, Active>();
   private readonly queue: string[] = [];
+  /** Starts past the capacity check but not yet queued, so concurrent starts cannot overfill the queue. */
+  private reserved = 0;
+  private registrations: Promise<unknown> = Promise.resolve();
   private queueHead = 0;
   private running = 0;
   private draining = false;
-  private readonly stopController = new AbortController();
   private readonly limits: { workflows: number; queued: number };
-  private readonly counters = { started: 0, completed: 0, failed: 0, finished: 0, totalDurationMs: 0 };
+  private readonly counters = {
+    started: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    finished: 0,
+    totalDurationMs: 0,
+  };
 
   constructor(private readonly options: WorkflowEngineOptions) {
     super();
@@ -130,7 +141,9 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       store: this.store,
       caller: options.stepCaller,
       clock: this.clock,
-      calls: new CallRunner(bulkhead(options.maxConcurrentSteps ?? 50, Number.POSITIVE_INFINITY)),
+      calls: new CallRunner({
+        bulkhead: bulkhead(options.maxConcurrentSteps ?? 50, Number.POSITIVE_INFINITY),
+      }),
       instanceId: options.instanceId ?? 'local',
       emit: (name, ...args) => {
         this.emit(name, ...(args as never));
@@ -166,7 +179,14 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * no-op. A new version becomes the current one; running executions keep
    * the version they started with.
    */
-  async registerWorkflow(definition: unknown): Promise<RegisterResult> {
+  registerWorkflow(definition: unknown): Promise<RegisterResult> {
+    // One registration at a time: two racing versions of one name must not both win.
+    const next = this.registrations.then(() => this.register(definition));
+    this.registrations = next.catch(() => undefined);
+    return next;
+  }
+
+  private async register(definition: unknown): Promise<RegisterResult> {
     const raw = typeof definition === 'string' ? parseWorkflowText(definition) : definition;
     const compiled = await this.compiler.compile(raw, this.options.mcpLookup);
     const key = versionKey(compiled);
@@ -240,10 +260,11 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
 
     const requestHash = options.idempotencyKey ? hashRequest(name, input) : undefined;
     if (options.idempotencyKey) {
-      const replay = await this.replay(options.idempotencyKey, requestHash!);
-      if (replay) return replay;
+      const live = this.liveReplay(options.idempotencyKey, requestHash!);
+      if (live) return live;
     }
-    if (this.running >= this.limits.workflows && this.queueLength >= this.limits.queued) {
+    // Checked and reserved before the first await, so concurrent starts cannot overfill the queue.
+    if (this.running + this.queueLength + this.reserved >= this.limits.workflows + this.limits.queued) {
       throw new OrchestratorError(
         ErrorCode.QueueFull,
         `the execution queue is full (${this.limits.queued} queued)`,
@@ -252,30 +273,39 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         },
       );
     }
-
-    const now = this.clock.now();
-    const record: ExecutionRecord = {
-      id: (this.options.idGenerator ?? uuidv7)(now),
-      workflow: { name: workflow.name, version: workflow.version },
-      status: ExecutionStatus.Queued,
-      owner: this.env.instanceId,
-      input,
-      output: null,
-      createdAt: new Date(now).toISOString(),
-      startedAt: null,
-      completedAt: null,
-      durationMs: null,
-      deadlineAt: null,
-      steps: {},
-    };
-    if (options.idempotencyKey) {
-      record.idempotencyKey = options.idempotencyKey;
-      record.requestHash = requestHash!;
+    this.reserved += 1;
+    let record: ExecutionRecord;
+    try {
+      if (options.idempotencyKey) {
+        const existing = await this.store.findByIdempotencyKey(options.idempotencyKey);
+        if (existing) return this.replayOf(existing, requestHash!);
+      }
+      const now = this.clock.now();
+      record = {
+        id: (this.options.idGenerator ?? uuidv7)(now),
+        workflow: { name: workflow.name, version: workflow.version },
+        status: ExecutionStatus.Queued,
+        owner: this.env.instanceId,
+        input,
+        output: null,
+        createdAt: new Date(now).toISOString(),
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+        deadlineAt: null,
+        steps: {},
+      };
+      if (options.idempotencyKey) {
+        record.idempotencyKey = options.idempotencyKey;
+        record.requestHash = requestHash!;
+      }
+      const created = await this.store.createExecution(record);
+      if (!created.created) return this.replayOf(created.existing, requestHash!);
+    } finally {
+      this.reserved -= 1;
     }
-    const created = await this.store.createExecution(record);
-    if (!created.created) return this.replayOf(created.existing, requestHash!);
 
-    const run = new ExecutionRun(this.env, workflow, record, this.stopController.signal);
+    const run = new ExecutionRun(this.env, workflow, record);
     const active: Active = { run, done: undefined as never };
     active.done = new Promise<ExecutionRecord>((resolve) => {
       active.resolve = resolve;
@@ -342,9 +372,14 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       // A queued execution never ran: nothing to compensate, it ends here.
       await active.run.cancelQueued();
       this.settle(id, active);
-    } else {
-      active.run.cancel(reason);
+    } else if (!active.run.cancel(reason) && isFinalExecutionStatus(record.status)) {
+      // Ended between the lookup and the cancel.
+      throw new OrchestratorError(
+        ErrorCode.ExecutionFinished,
+        `execution '${id}' already ended as ${record.status}`,
+      );
     }
+    // A compensating execution is already rolling back; cancelling it again changes nothing.
     return this.document(active.run.record);
   }
 
@@ -378,6 +413,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       queuedWorkflows: this.queueLength,
       completedWorkflows: this.counters.completed,
       failedWorkflows: this.counters.failed,
+      cancelledWorkflows: this.counters.cancelled,
       avgExecutionTime: this.counters.finished ? this.counters.totalDurationMs / this.counters.finished : 0,
       registeredWorkflows: this.workflows.size,
       healthyMcpClients: this.options.mcpLookup?.countHealthy?.() ?? 0,
@@ -433,9 +469,12 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
 
   private settle(id: string, active: Active): void {
     const record = active.run.record;
-    this.counters.finished += 1;
-    this.counters.totalDurationMs += record.durationMs ?? 0;
+    if (record.startedAt !== null) {
+      this.counters.finished += 1;
+      this.counters.totalDurationMs += record.durationMs ?? 0;
+    }
     if (record.status === ExecutionStatus.Completed) this.counters.completed += 1;
+    else if (record.status === ExecutionStatus.Cancelled) this.counters.cancelled += 1;
     else this.counters.failed += 1;
     this.active.delete(id);
     active.resolve?.(record);
@@ -452,12 +491,11 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     return Math.max(1, Math.min(3600, Math.ceil((avg * Math.max(1, waves)) / 1000)));
   }
 
-  private async replay(key: string, requestHash: string): Promise<StartResult | undefined> {
+  private liveReplay(key: string, requestHash: string): StartResult | undefined {
     for (const active of this.active.values()) {
       if (active.run.record.idempotencyKey === key) return this.replayOf(active.run.record, requestHash);
     }
-    const existing = await this.store.findByIdempotencyKey(key);
-    return existing && this.replayOf(existing, requestHash);
+    return undefined;
   }
 
   private replayOf(existing: ExecutionRecord, requestHash: string): StartResult {

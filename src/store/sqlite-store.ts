@@ -8,18 +8,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  CreateResult,
-  ExecutionPage,
-  ExecutionPatch,
-  ExecutionQuery,
-  ExecutionRecord,
-  ExecutionStore,
-  StepRecord,
-  WorkflowRecord,
+import {
+  type CreateResult,
+  canonicalJson,
+  type ExecutionPage,
+  type ExecutionPatch,
+  type ExecutionQuery,
+  type ExecutionRecord,
+  type ExecutionStore,
+  type StepRecord,
+  type WorkflowRecord,
 } from '../engine/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { workflowConflict } from './store-errors.js';
 
 /** Options of {@link SqliteExecutionStore}. */
 export interface SqliteStoreOptions {
@@ -99,7 +101,8 @@ export class SqliteExecutionStore implements ExecutionStore {
         `INSERT INTO workflows (name, version, definition, registered_at, seq, deleted)
          VALUES (@name, @version, @definition, @registered_at, (SELECT COALESCE(MAX(seq), 0) + 1 FROM workflows), 0)
          ON CONFLICT (name, version) DO UPDATE SET
-           registered_at = excluded.registered_at, seq = excluded.seq, deleted = 0`,
+           registered_at = excluded.registered_at, seq = excluded.seq, deleted = 0
+         WHERE workflows.definition = excluded.definition`,
       ),
       deleteWorkflow: db.prepare('UPDATE workflows SET deleted = 1 WHERE name = ? AND deleted = 0'),
       listWorkflows: db.prepare(
@@ -138,12 +141,13 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   async saveWorkflow(record: WorkflowRecord): Promise<void> {
-    this.statements.saveWorkflow.run({
+    const saved = this.statements.saveWorkflow.run({
       name: record.name,
       version: record.version,
-      definition: JSON.stringify(record.definition),
+      definition: canonicalJson(record.definition),
       registered_at: record.registeredAt,
     });
+    if (saved.changes === 0) throw workflowConflict(record);
   }
 
   async deleteWorkflow(name: string): Promise<boolean> {
