@@ -67,7 +67,7 @@ interface Tracked {
 
 /** Runs calls under a shared step bulkhead. */
 export class CallRunner {
-  private readonly backoffs = new WeakMap<CallPolicy, ExponentialBackoff<unknown>>();
+  private readonly backoffs = new Map<string, ExponentialBackoff<unknown>>();
   private readonly bulkhead: BulkheadPolicy;
   private readonly graceMs: number;
 
@@ -82,6 +82,7 @@ export class CallRunner {
    */
   async run(
     policy: CallPolicy,
+    timeoutMs: number,
     call: (attempt: number, signal: AbortSignal) => Promise<unknown>,
     hooks: CallHooks,
     signal: AbortSignal,
@@ -89,7 +90,7 @@ export class CallRunner {
   ): Promise<CallOutcome> {
     let attempts = firstAttempt - 1;
     let current: Tracked | undefined;
-    const attemptTimeout = timeout(policy.timeoutMs, TimeoutStrategy.Cooperative);
+    const attemptTimeout = timeout(timeoutMs, TimeoutStrategy.Cooperative);
     // Unref: a backoff sleep cockatiel cannot cancel must not keep the process alive after a rollback.
     const retryPolicy = retry(retryable, {
       maxAttempts: Math.max(0, policy.retries - (firstAttempt - 1)),
@@ -118,22 +119,30 @@ export class CallRunner {
       return this.bulkhead.execute(
         ({ signal: slotSignal }) =>
           attemptTimeout.execute(async ({ signal: attemptSignal }) => {
-            const tracked: Tracked = { promise: settle(call(n, attemptSignal)) };
+            // The call's own signal says why it stopped: a timeout counts against an MCP's
+            // breaker, a cancel or rollback does not.
+            const callController = new AbortController();
+            attemptSignal.addEventListener(
+              'abort',
+              () =>
+                callController.abort(
+                  slotSignal.aborted
+                    ? abortReason(slotSignal)
+                    : new OrchestratorError(
+                        ErrorCode.StepTimeout,
+                        `attempt ${n} timed out after ${timeoutMs} ms`,
+                      ),
+                ),
+              { once: true },
+            );
+            const tracked: Tracked = { promise: settle(call(n, callController.signal)) };
             current = tracked;
             void tracked.promise.then((s) => {
               tracked.settled = s;
             });
             const result = await this.within(tracked.promise, attemptSignal);
             if (result.ok) return result.value;
-            if (attemptSignal.aborted && !slotSignal.aborted) {
-              throw new OrchestratorError(
-                ErrorCode.StepTimeout,
-                `attempt ${n} timed out after ${policy.timeoutMs} ms`,
-                {
-                  cause: result.error,
-                },
-              );
-            }
+            if (attemptSignal.aborted && !slotSignal.aborted) throw callController.signal.reason;
             throw result.error;
           }, slotSignal),
         context.signal,
@@ -197,10 +206,12 @@ export class CallRunner {
   }
 
   private backoff(policy: CallPolicy): ExponentialBackoff<unknown> {
-    let backoff = this.backoffs.get(policy);
+    // Backoff factories are stateless: one per distinct setting serves every call.
+    const key = `${policy.initialDelayMs}/${policy.maxDelayMs}`;
+    let backoff = this.backoffs.get(key);
     if (!backoff) {
       backoff = new ExponentialBackoff({ initialDelay: policy.initialDelayMs, maxDelay: policy.maxDelayMs });
-      this.backoffs.set(policy, backoff);
+      this.backoffs.set(key, backoff);
     }
     return backoff;
   }

@@ -9,7 +9,8 @@ import type { Compiled } from './expressions.js';
 
 /** Retry and timeout settings of one call (a step or its compensation). */
 export interface CallPolicy {
-  timeoutMs: number;
+  /** Per attempt, ms, when the definition says; else the MCP's own timeout or the engine default applies. */
+  timeoutMs?: number;
   retries: number;
   initialDelayMs: number;
   maxDelayMs: number;

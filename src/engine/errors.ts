@@ -34,8 +34,12 @@ export const ErrorCode = {
   McpUnavailable: 'ORCH_MCP_UNAVAILABLE',
   /** The tool answered with `isError: true`. */
   ToolError: 'ORCH_TOOL_ERROR',
-  /** Transport failure, HTTP 408/429/5xx, protocol error. */
+  /** Transport failure, HTTP 408/429/5xx, a server that went away. */
   McpTransport: 'ORCH_MCP_TRANSPORT',
+  /** The server answered with a JSON-RPC error other than invalid params. */
+  McpProtocol: 'ORCH_MCP_PROTOCOL',
+  /** The server refused our credentials (HTTP 401/403): configuration, not chance. */
+  McpUnauthorized: 'ORCH_MCP_UNAUTHORIZED',
   CircuitOpen: 'ORCH_CIRCUIT_OPEN',
   StoreError: 'ORCH_STORE_ERROR',
   Internal: 'ORCH_INTERNAL',
@@ -48,6 +52,7 @@ const NOT_RETRYABLE: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.InvalidParams,
   ErrorCode.UnknownTool,
   ErrorCode.McpUnavailable,
+  ErrorCode.McpUnauthorized,
   ErrorCode.ExpressionError,
   ErrorCode.Cancelled,
   ErrorCode.WorkflowTimeout,

@@ -34,6 +34,11 @@ export interface StepCallRequest {
  */
 export interface StepCaller {
   call(request: StepCallRequest, signal: AbortSignal): Promise<unknown>;
+  /**
+   * The per-attempt timeout of a target whose step sets none (an MCP's
+   * registry `timeout`); undefined lets the engine default apply.
+   */
+  defaultTimeoutMs?(target: { mcp?: string; capability?: string }): number | undefined;
 }
 
 /** What registration needs to know of an MCP. */

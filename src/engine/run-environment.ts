@@ -15,5 +15,16 @@ export interface RunEnvironment {
   calls: CallRunner;
   /** `INSTANCE_ID` of this replica, recorded as the execution's owner. */
   instanceId: string;
+  /** Per-attempt timeout when neither the step nor its MCP sets one, ms. */
+  defaultStepTimeoutMs: number;
   emit<K extends keyof EngineEventMap>(name: K, ...args: EngineEventMap[K]): void;
+}
+
+/** The step's own timeout, else its MCP's (through the caller port), else the engine default. */
+export function resolveTimeout(
+  env: RunEnvironment,
+  explicit: number | undefined,
+  target: { mcp?: string; capability?: string },
+): number {
+  return explicit ?? env.caller.defaultTimeoutMs?.(target) ?? env.defaultStepTimeoutMs;
 }

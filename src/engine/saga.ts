@@ -10,7 +10,7 @@ import { serializeError } from './errors.js';
 import type { ExecutionEventBase, RollbackReason } from './events.js';
 import type { ExecutionRecord, StepRecord } from './execution-store.js';
 import type { ExpressionScope } from './expressions.js';
-import type { RunEnvironment } from './run-environment.js';
+import { type RunEnvironment, resolveTimeout } from './run-environment.js';
 import { CompensationStatus, StepStatus } from './statuses.js';
 
 /** What the saga needs of the run it rolls back. */
@@ -85,8 +85,10 @@ async function compensateStep(host: SagaHost, step: CompiledStep, signal: AbortS
   }
   await host.saveStep(step.name, record);
   const { id, workflow } = host.record;
+  const timeoutMs = resolveTimeout(host.env, compensation.policy.timeoutMs, compensation.target);
   outcome ??= await host.env.calls.run(
     compensation.policy,
+    timeoutMs,
     (attempt, attemptSignal) =>
       host.env.caller.call(
         {
@@ -98,7 +100,7 @@ async function compensateStep(host: SagaHost, step: CompiledStep, signal: AbortS
           params: params as Record<string, unknown>,
           idempotencyKey: `${id}:${step.name}:compensation`,
           attempt,
-          timeoutMs: compensation.policy.timeoutMs,
+          timeoutMs,
           compensation: true,
         },
         attemptSignal,

@@ -60,12 +60,8 @@ describe('WorkflowCompiler', () => {
     expect(compiled.steps[1]!.dependencies).toEqual([0]);
     expect(compiled.steps[1]!.compensation?.target).toEqual({ mcp: 'sms', tool: 'send_cancellation_notice' });
     expect(compiled.steps[1]!.compensation?.policy.retries).toBe(3);
-    expect(compiled.steps[0]!.policy).toEqual({
-      timeoutMs: 30_000,
-      retries: 0,
-      initialDelayMs: 200,
-      maxDelayMs: 30_000,
-    });
+    // No timeout of its own: the MCP's (or the engine default) applies at run time.
+    expect(compiled.steps[0]!.policy).toEqual({ retries: 0, initialDelayMs: 200, maxDelayMs: 30_000 });
     expect(compiled.timeoutMs).toBe(300_000);
   });
 

@@ -33,8 +33,6 @@ export interface WorkflowCompilerOptions {
   maxDepth?: number;
   /** Whole-workflow timeout when the definition has none, ms (`DEFAULT_TIMEOUT`, 300000). */
   defaultTimeoutMs?: number;
-  /** Per-attempt step timeout when the step has none, ms (30000). */
-  defaultStepTimeoutMs?: number;
   /** Backoff when the step has none. */
   defaultBackoff?: Required<BackoffDefinition>;
   /** Retries of a compensation when it has none (3). */
@@ -45,7 +43,6 @@ const DEFAULTS = {
   maxSteps: 500,
   maxDepth: 32,
   defaultTimeoutMs: 300_000,
-  defaultStepTimeoutMs: 30_000,
   defaultBackoff: { initialDelay: 200, maxDelay: 30_000 },
   defaultCompensationRetries: 3,
 };
@@ -149,7 +146,12 @@ export class WorkflowCompiler {
         const cParams = compileOrCollect(compileTemplate(c.params ?? {}, `${cAt}.params`));
         if (cParams) checkRefs(cParams.references, `${cAt}.params`, `compensation of step '${step.name}'`);
         const cPolicy = this.policy(
-          { ...c, timeout: c.timeout ?? policy.timeoutMs },
+          {
+            ...c,
+            ...((c.timeout ?? policy.timeoutMs) !== undefined
+              ? { timeout: c.timeout ?? policy.timeoutMs }
+              : {}),
+          },
           c.retries ?? this.options.defaultCompensationRetries,
         );
         if (cTarget && cParams) compensation = { target: cTarget, params: cParams, policy: cPolicy };
@@ -228,7 +230,7 @@ export class WorkflowCompiler {
   ): CallPolicy {
     const initialDelayMs = def.backoff?.initialDelay ?? this.options.defaultBackoff.initialDelay;
     return {
-      timeoutMs: def.timeout ?? this.options.defaultStepTimeoutMs,
+      ...(def.timeout !== undefined ? { timeoutMs: def.timeout } : {}),
       retries,
       initialDelayMs,
       maxDelayMs: Math.max(initialDelayMs, def.backoff?.maxDelay ?? this.options.defaultBackoff.maxDelay),

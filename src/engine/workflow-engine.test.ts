@@ -276,6 +276,26 @@ describe('retries and timeouts', () => {
     expect(doc.steps.slow!.error!.message).toBe('attempt 2 timed out after 1000 ms');
   });
 
+  it('takes the step timeout, else the MCP timeout from the caller port, else the engine default', async () => {
+    const caller = new ScriptedCaller({ t: hang() });
+    const withMcpTimeouts = Object.assign(caller, {
+      defaultTimeoutMs: (target: { mcp?: string }) => (target.mcp === 'slow_mcp' ? 700 : undefined),
+    });
+    const h = createHarness({ defaultStepTimeoutMs: 400 }, withMcpTimeouts);
+    const cases = {
+      own: { mcp: 'slow_mcp', timeout: 250 },
+      mcp: { mcp: 'slow_mcp' },
+      engine: { mcp: 'other' },
+    };
+    for (const [name, step] of Object.entries(cases)) {
+      await h.engine.registerWorkflow({ name, version: '1', steps: [{ name, action: 't', ...step }] });
+      await drive(h.engine.executeWorkflow(name, {}));
+    }
+    const took = (step: string) => caller.callsOf(step)[0]!.endedAt! - caller.callsOf(step)[0]!.startedAt;
+    expect([took('own'), took('mcp'), took('engine')]).toEqual([250, 700, 400]);
+    expect(caller.callsOf('mcp')[0]!.request.timeoutMs).toBe(700);
+  });
+
   it('fails a step whose params cannot be evaluated, without calling it', async () => {
     const caller = new ScriptedCaller({ t: respond('x') });
     const h = createHarness({}, caller);

@@ -40,6 +40,8 @@ export interface WorkflowEngineOptions extends WorkflowCompilerOptions {
   maxQueuedWorkflows?: number;
   /** `MAX_CONCURRENT_STEPS` (50): tool calls in flight across all executions. */
   maxConcurrentSteps?: number;
+  /** Per-attempt step timeout when neither the step nor its MCP sets one, ms (30000). */
+  defaultStepTimeoutMs?: number;
   /** New execution ids (UUIDv7 by default). */
   idGenerator?: (now: number) => string;
 }
@@ -145,6 +147,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         bulkhead: bulkhead(options.maxConcurrentSteps ?? 50, Number.POSITIVE_INFINITY),
       }),
       instanceId: options.instanceId ?? 'local',
+      defaultStepTimeoutMs: options.defaultStepTimeoutMs ?? 30_000,
       emit: (name, ...args) => {
         this.emit(name, ...(args as never));
       },
