@@ -67,6 +67,7 @@ export {
   STEP_STATUSES,
   StepStatus,
 } from './statuses.js';
+export { checkParamsTemplate, checkToolArguments } from './tool-input-schema.js';
 export { WorkflowCompiler, type WorkflowCompilerOptions } from './workflow-compiler.js';
 export {
   type EngineMetrics,

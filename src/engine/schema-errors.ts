@@ -30,6 +30,7 @@ export function ajvErrorsToIssues(errors: ErrorObject[] | null | undefined, pref
   const issues: ValidationIssue[] = [];
   for (const error of errors ?? []) {
     const issue = toIssue(error, prefix);
+    if (!issue) continue;
     const key = `${issue.path}\u0000${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -38,8 +39,17 @@ export function ajvErrorsToIssues(errors: ErrorObject[] | null | undefined, pref
   return issues;
 }
 
-function toIssue(error: ErrorObject, prefix: string): ValidationIssue {
+function toIssue(error: ErrorObject, prefix: string): ValidationIssue | undefined {
   const path = pointerToPath(error.instancePath, prefix);
+  // A key that breaks `propertyNames`: name the key itself, once.
+  if (error.keyword === 'propertyNames') return undefined;
+  if (error.propertyName !== undefined) {
+    const why =
+      error.keyword === 'pattern'
+        ? `must match the pattern ${String(error.params.pattern)}`
+        : (error.message ?? 'is invalid');
+    return { path: joinPath(path, error.propertyName), message: `is not a valid name: ${why}` };
+  }
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':

@@ -20,6 +20,7 @@ import {
 import { canonicalJson, findTooDeep } from './json.js';
 import type { McpLookup } from './ports.js';
 import { ajvErrorsToIssues } from './schema-errors.js';
+import { checkParamsTemplate } from './tool-input-schema.js';
 import { workflowSchema } from './workflow-schema.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext.
@@ -137,6 +138,7 @@ export class WorkflowCompiler {
             mcp: inherited ? step.mcp : c.mcp,
             capability: inherited ? step.capability : c.capability,
             action: c.action,
+            params: c.params,
           },
           cAt,
           `compensation of step '${step.name}'`,
@@ -238,7 +240,12 @@ export class WorkflowCompiler {
   }
 
   private async checkTarget(
-    call: { mcp?: string | undefined; capability?: string | undefined; action: string },
+    call: {
+      mcp?: string | undefined;
+      capability?: string | undefined;
+      action: string;
+      params?: Record<string, unknown> | undefined;
+    },
     at: string,
     who: string,
     issues: ValidationIssue[],
@@ -270,8 +277,18 @@ export class WorkflowCompiler {
       const info = await lookup.getMcp(mcp);
       if (!info) {
         issues.push({ path: `${at}.mcp`, message: `${label} uses unknown MCP '${mcp}'` });
-      } else if (info.tools && !info.tools.some((t) => t.name === call.action)) {
-        issues.push({ path: `${at}.action`, message: `${label}: MCP '${mcp}' has no tool '${call.action}'` });
+      } else if (info.tools) {
+        const tool = info.tools.find((t) => t.name === call.action);
+        if (!tool) {
+          issues.push({
+            path: `${at}.action`,
+            message: `${label}: MCP '${mcp}' has no tool '${call.action}'`,
+          });
+        } else if (tool.inputSchema) {
+          for (const issue of checkParamsTemplate(tool.inputSchema, call.params ?? {}, `${at}.params`)) {
+            issues.push({ path: issue.path, message: `${label}: ${issue.message} (tool '${call.action}')` });
+          }
+        }
       }
     }
     return { mcp, tool: call.action };

@@ -1,0 +1,17 @@
+/**
+ * A way of finding MCP servers (DESIGN.md: file, env, dns, kubernetes,
+ * multicast, or a custom one added with `addDiscoveryMethod`). Each answers
+ * in the registry's own entry format; the discovery service validates,
+ * normalises and merges them.
+ */
+import type { RegistryEntry } from './registry-loader.js';
+
+/** A discovery method. */
+export interface DiscoveryMethod {
+  /** Recorded as each of its MCPs' `source` (shown in `GET /mcps`). */
+  readonly name: string;
+  /** Every MCP this method knows now, by name, in the registry's entry format. */
+  discoverMcps(): Promise<Record<string, RegistryEntry>> | Record<string, RegistryEntry>;
+  /** Calls `onChange` whenever `discoverMcps()` would answer differently; returns a function that stops watching. */
+  watch?(onChange: () => void): (() => void | Promise<void>) | Promise<() => void | Promise<void>>;
+}

@@ -1,0 +1,351 @@
+/**
+ * The merged view of every MCP the orchestrator knows (DESIGN.md, Registry
+ * and Library API): the registry file, watched and hot reloaded, plus any
+ * other discovery methods. It keeps the MCP client pool in step with the
+ * view, so MCPs appear, change and disappear while executions run. An
+ * invalid reload leaves the last good view in force.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  ErrorCode,
+  isOrchestratorError,
+  OrchestratorError,
+  type SerializedError,
+  serializeError,
+  type ValidationIssue,
+} from '../engine/index.js';
+import {
+  type ApplyResult,
+  McpClientPool,
+  type McpClientPoolOptions,
+  type McpDefinition,
+  type McpDocument,
+  type McpPoolEventMap,
+  toMcpDocument,
+} from '../mcp/index.js';
+import type { DiscoveryMethod } from './discovery-method.js';
+import { FileWatcher } from './file-watcher.js';
+import { normalizeEntry, parseRegistry } from './registry-loader.js';
+
+/** `registry_loaded`: a source's MCPs were (re)read and applied. */
+export interface RegistryLoadedEvent {
+  source: string;
+  mcps: number;
+  added: string[];
+  removed: string[];
+  updated: string[];
+  timestamp: string;
+}
+
+/** `registry_error`: a source could not be read; the last good view stays. */
+export interface RegistryErrorEvent {
+  source: string;
+  error: SerializedError;
+  errors: ValidationIssue[];
+  timestamp: string;
+}
+
+/** `mcp_discovered` / `mcp_removed` / `mcp_updated`. */
+export interface McpChangeEvent {
+  mcp: string;
+  source: string;
+  timestamp: string;
+}
+
+/** Events of the discovery service (the pool's are forwarded). */
+export interface DiscoveryEventMap extends McpPoolEventMap {
+  registry_loaded: [RegistryLoadedEvent];
+  registry_error: [RegistryErrorEvent];
+  mcp_discovered: [McpChangeEvent];
+  mcp_removed: [McpChangeEvent];
+  mcp_updated: [McpChangeEvent];
+}
+
+/** Options of {@link MCPDiscoveryService}. */
+export interface DiscoveryServiceOptions {
+  /** `REGISTRY_PATH` (./mcp-registry.json); null for no registry file. */
+  registryPath?: string | null;
+  /** Watch the registry file and reload on change (true). */
+  watch?: boolean;
+  /** Environment for `${VAR}` in the registry (process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Default health check interval, ms (`HEALTH_CHECK_INTERVAL`, 30000). */
+  healthCheckInterval?: number;
+  /** Quiet time after a file event before re-reading, ms (100). */
+  debounceMs?: number;
+  /** Options of the MCP client pool, or a pool to use. */
+  pool?: McpClientPool | McpClientPoolOptions;
+  /** Further discovery methods, after the file in precedence. */
+  methods?: DiscoveryMethod[];
+  now?: () => number;
+}
+
+/** Figures of {@link MCPDiscoveryService.getMetrics}. */
+export interface DiscoveryMetrics {
+  totalMcps: number;
+  activeMcps: number;
+  healthyMcps: number;
+  unhealthyMcps: number;
+  openCircuits: number;
+  bySource: Record<string, number>;
+  registryReloads: { success: number; error: number };
+  lastReloadAt: string | null;
+}
+
+const FORWARDED = [
+  'circuit_breaker_state_change',
+  'mcp_healthy',
+  'mcp_unhealthy',
+  'mcp_request',
+  'mcp_tools_changed',
+  'mcp_log',
+] as const;
+
+/** Discovers MCP servers and keeps their clients. */
+export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
+  readonly pool: McpClientPool;
+  private readonly methods: DiscoveryMethod[] = [];
+  /** Last good definitions of each source, by source name. */
+  private readonly bySource = new Map<string, McpDefinition[]>();
+  private readonly stops: (() => void | Promise<void>)[] = [];
+  private readonly registryPath: string | null;
+  private watcher: FileWatcher | undefined;
+  private readonly now: () => number;
+  private readonly reloads = { success: 0, error: 0 };
+  private lastReloadAt: string | null = null;
+  /** The merged view last applied, by MCP name. */
+  private current = new Map<string, McpDefinition>();
+  private initialized = false;
+
+  constructor(private readonly options: DiscoveryServiceOptions = {}) {
+    super();
+    this.now = options.now ?? Date.now;
+    this.registryPath =
+      options.registryPath === null ? null : resolve(options.registryPath ?? './mcp-registry.json');
+    this.pool =
+      options.pool instanceof McpClientPool
+        ? options.pool
+        : new McpClientPool({ now: this.now, ...options.pool });
+    for (const name of FORWARDED) {
+      this.pool.on(name, (...args: unknown[]) =>
+        (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args),
+      );
+    }
+    for (const method of options.methods ?? []) this.methods.push(method);
+  }
+
+  /**
+   * Reads every source and starts watching. A registry file that cannot be
+   * read or is invalid fails start-up with ORCH_REGISTRY_INVALID naming the
+   * problems; later reloads that fail keep the last good view.
+   */
+  async initialize(): Promise<void> {
+    if (this.registryPath) {
+      const text = await this.readRegistry();
+      this.applySource('file', this.parse(text));
+      this.reloads.success += 1;
+      if (this.options.watch !== false) {
+        this.watcher = new FileWatcher({
+          path: this.registryPath,
+          ...(this.options.debounceMs !== undefined ? { debounceMs: this.options.debounceMs } : {}),
+          onChange: (changed) => this.reloadFile(changed),
+          onError: (error) => this.reportError('file', error),
+        });
+        this.watcher.markLoaded(text);
+        await this.watcher.start();
+      }
+    }
+    for (const method of this.methods) await this.startMethod(method);
+    this.initialized = true;
+  }
+
+  /** Adds a discovery method (lower precedence than those before it) and reads it now. */
+  async addDiscoveryMethod(method: DiscoveryMethod): Promise<void> {
+    if (this.methods.some((m) => m.name === method.name) || method.name === 'file') {
+      throw new OrchestratorError(
+        ErrorCode.BadRequest,
+        `a discovery method named '${method.name}' exists already`,
+      );
+    }
+    this.methods.push(method);
+    if (this.initialized) await this.startMethod(method);
+  }
+
+  /** Re-reads the registry file now (what a file change does). */
+  async reload(): Promise<void> {
+    if (this.watcher) await this.watcher.check();
+    else if (this.registryPath) await this.reloadFile(await this.readRegistry());
+  }
+
+  /** Every MCP, by name. */
+  getMcps(): McpDocument[] {
+    return this.pool
+      .list()
+      .map(toMcpDocument)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  getMcp(name: string): McpDocument | undefined {
+    const client = this.pool.get(name);
+    return client && toMcpDocument(client);
+  }
+
+  /** Active MCPs with a capability: healthy first, then by priority. */
+  getMcpsByCapability(capability: string): McpDocument[] {
+    return this.pool.byCapability(capability).map(toMcpDocument);
+  }
+
+  getMetrics(): DiscoveryMetrics {
+    const docs = this.getMcps();
+    const bySource: Record<string, number> = {};
+    for (const d of docs) bySource[d.source] = (bySource[d.source] ?? 0) + 1;
+    return {
+      totalMcps: docs.length,
+      activeMcps: docs.filter((d) => d.status === 'active').length,
+      healthyMcps: docs.filter((d) => d.health.status === 'healthy').length,
+      unhealthyMcps: docs.filter((d) => d.health.status === 'unhealthy').length,
+      openCircuits: docs.reduce(
+        (n, d) => n + d.endpoints.filter((e) => e.circuitBreaker.state !== 'closed').length,
+        0,
+      ),
+      bySource,
+      registryReloads: { ...this.reloads },
+      lastReloadAt: this.lastReloadAt,
+    };
+  }
+
+  /** Checks an MCP's health now; undefined for an unknown name. */
+  async checkHealth(name: string) {
+    return this.pool.checkHealth(name);
+  }
+
+  /** Closes an MCP's breakers; false for an unknown name. */
+  resetCircuitBreaker(name: string): boolean {
+    return this.pool.resetCircuitBreaker(name);
+  }
+
+  /** Stops watching and closes every client (stdio children end). */
+  async close(): Promise<void> {
+    await this.watcher?.close();
+    for (const stop of this.stops.splice(0)) await stop();
+    await this.pool.close();
+  }
+
+  private async readRegistry(): Promise<string> {
+    try {
+      return await readFile(this.registryPath!, 'utf8');
+    } catch (error) {
+      throw new OrchestratorError(
+        ErrorCode.RegistryInvalid,
+        `cannot read the MCP registry ${this.registryPath}: ${(error as Error).message}`,
+        {
+          errors: [{ path: '', message: (error as Error).message }],
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private parse(text: string): McpDefinition[] {
+    return parseRegistry(text, {
+      env: this.options.env ?? process.env,
+      source: this.registryPath ?? 'registry',
+      ...(this.options.healthCheckInterval !== undefined
+        ? { healthCheckInterval: this.options.healthCheckInterval }
+        : {}),
+    });
+  }
+
+  private reloadFile(text: string): void {
+    let definitions: McpDefinition[];
+    try {
+      definitions = this.parse(text);
+    } catch (error) {
+      this.reportError('file', error);
+      return;
+    }
+    this.reloads.success += 1;
+    this.applySource('file', definitions);
+  }
+
+  private async startMethod(method: DiscoveryMethod): Promise<void> {
+    await this.refreshMethod(method);
+    if (method.watch) {
+      const stop = await method.watch(() => void this.refreshMethod(method));
+      this.stops.push(stop);
+    }
+  }
+
+  private async refreshMethod(method: DiscoveryMethod): Promise<void> {
+    try {
+      const entries = await method.discoverMcps();
+      const issues: ValidationIssue[] = [];
+      const definitions = Object.entries(entries).map(([name, entry]) =>
+        normalizeEntry(name, entry, method.name, issues, this.options.healthCheckInterval),
+      );
+      if (issues.length > 0) {
+        throw new OrchestratorError(
+          ErrorCode.RegistryInvalid,
+          `discovery method '${method.name}' returned invalid MCPs`,
+          {
+            errors: issues,
+          },
+        );
+      }
+      this.applySource(method.name, definitions);
+    } catch (error) {
+      this.reportError(method.name, error);
+    }
+  }
+
+  /** Records a source's definitions and applies the merged view. */
+  private applySource(source: string, definitions: McpDefinition[]): void {
+    this.bySource.set(source, definitions);
+    const merged = this.merged();
+    const result = this.pool.apply(merged);
+    this.lastReloadAt = new Date(this.now()).toISOString();
+    const timestamp = this.lastReloadAt;
+    const previous = this.current;
+    this.current = new Map(merged.map((d) => [d.name, d]));
+    this.emitChanges(result, previous, timestamp);
+    this.emit('registry_loaded', {
+      source,
+      mcps: definitions.length,
+      added: result.added,
+      removed: result.removed,
+      updated: result.updated,
+      timestamp,
+    });
+  }
+
+  /** The file first, then the other methods in the order added; the first source to name an MCP wins. */
+  private merged(): McpDefinition[] {
+    const order = ['file', ...this.methods.map((m) => m.name)];
+    const seen = new Map<string, McpDefinition>();
+    for (const source of order) {
+      for (const definition of this.bySource.get(source) ?? []) {
+        if (!seen.has(definition.name)) seen.set(definition.name, definition);
+      }
+    }
+    return [...seen.values()];
+  }
+
+  private emitChanges(result: ApplyResult, previous: Map<string, McpDefinition>, timestamp: string): void {
+    const source = (name: string) => (this.current.get(name) ?? previous.get(name))?.source ?? 'unknown';
+    for (const mcp of result.added) this.emit('mcp_discovered', { mcp, source: source(mcp), timestamp });
+    for (const mcp of result.updated) this.emit('mcp_updated', { mcp, source: source(mcp), timestamp });
+    for (const mcp of result.removed) this.emit('mcp_removed', { mcp, source: source(mcp), timestamp });
+  }
+
+  private reportError(source: string, error: unknown): void {
+    if (source === 'file') this.reloads.error += 1;
+    this.emit('registry_error', {
+      source,
+      error: serializeError(error),
+      errors: isOrchestratorError(error) ? (error.errors ?? []) : [],
+      timestamp: new Date(this.now()).toISOString(),
+    });
+  }
+}

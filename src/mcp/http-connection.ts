@@ -1,0 +1,248 @@
+/**
+ * A Streamable HTTP endpoint. The official SDK client connects (it probes
+ * the protocol era with `server/discover` and falls back to the legacy
+ * `initialize` handshake), lists tools and probes health; `tools/call` takes
+ * the lean path of `lean-call.ts`. One undici Pool per endpoint carries both,
+ * keep-alive, injected into the SDK transport as its `fetch`.
+ */
+import { setMaxListeners } from 'node:events';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { Pool, fetch as undiciFetch } from 'undici';
+import { VERSION } from '../version.js';
+import type {
+  CallToolOptions,
+  ConnectionHooks,
+  EndpointConnection,
+  ProtocolEra,
+  ToolList,
+  WireAnswer,
+} from './endpoint-connection.js';
+import { leanToolsCall, type NegotiatedSession, SessionExpiredError } from './lean-call.js';
+import type { HttpEndpointDefinition } from './mcp-definition.js';
+import { type CallContext, classifyError } from './mcp-errors.js';
+
+/** Options of {@link HttpConnection}. */
+export interface HttpConnectionOptions {
+  mcp: string;
+  endpoint: HttpEndpointDefinition;
+  hooks: ConnectionHooks;
+  /** Sockets per endpoint (the MCP's `maxConcurrency`). */
+  connections: number;
+  /** Limit of the connect handshake, ms. */
+  connectTimeoutMs: number;
+}
+
+/** The modern envelope's client identity. */
+export const CLIENT_INFO = { name: 'orchestrator-mcp', version: VERSION } as const;
+
+/** One HTTP endpoint of an MCP. */
+export class HttpConnection implements EndpointConnection {
+  private readonly pool: Pool;
+  private readonly url: URL;
+  private readonly path: string;
+  private client: Client | undefined;
+  private session: NegotiatedSession | undefined;
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private seq = 0;
+
+  constructor(private readonly options: HttpConnectionOptions) {
+    this.url = new URL(options.endpoint.url);
+    this.path = `${this.url.pathname}${this.url.search}`;
+    this.pool = new Pool(this.url.origin, { connections: Math.max(1, options.connections), pipelining: 1 });
+  }
+
+  get era(): ProtocolEra | undefined {
+    return this.session?.era;
+  }
+
+  get protocolVersion(): string | undefined {
+    return this.session?.protocolVersion;
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<WireAnswer> {
+    const context = this.context(name);
+    try {
+      try {
+        return await this.leanCall(name, args, options, context);
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError)) throw error;
+        // The server forgot the legacy session: a fresh handshake, then the call once more.
+        this.options.hooks.onLog?.('info', `MCP '${this.options.mcp}' session expired; re-initialising`);
+        await this.reconnect(options.signal);
+        return await this.leanCall(name, args, options, context);
+      }
+    } catch (error) {
+      throw classifyError(error, context, options.signal);
+    }
+  }
+
+  async listTools(signal?: AbortSignal): Promise<ToolList> {
+    const context = this.context();
+    try {
+      const client = await this.connected(signal);
+      const list = await client.listTools(undefined, { signal, cacheMode: 'bypass' });
+      const result: ToolList = {
+        tools: list.tools.map((t) => ({
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          ...(t.inputSchema ? { inputSchema: t.inputSchema as Record<string, unknown> } : {}),
+        })),
+      };
+      const ttl = (list as { ttlMs?: unknown }).ttlMs;
+      if (typeof ttl === 'number') result.ttlMs = ttl;
+      return result;
+    } catch (error) {
+      throw classifyError(error, context, signal);
+    }
+  }
+
+  async probe(signal: AbortSignal): Promise<void> {
+    const context = this.context();
+    try {
+      const client = await this.connected(signal);
+      if (client.getProtocolEra() === 'modern') await client.discover({ signal });
+      else await client.ping({ signal });
+    } catch (error) {
+      throw classifyError(error, context, signal);
+    }
+  }
+
+  /** A plain GET of `path` against the url's origin (the registry's `healthCheck.endpoint`). */
+  async getStatus(path: string, signal: AbortSignal): Promise<number> {
+    const response = await this.pool.request({
+      path,
+      method: 'GET',
+      headers: this.options.endpoint.headers,
+      signal,
+    });
+    await response.body.dump();
+    return response.statusCode;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const client = this.client;
+    this.client = undefined;
+    this.session = undefined;
+    await client?.close().catch(() => undefined);
+    await this.pool.close().catch(() => undefined);
+  }
+
+  private async leanCall(
+    name: string,
+    args: Record<string, unknown>,
+    options: CallToolOptions,
+    context: CallContext,
+  ): Promise<WireAnswer> {
+    await this.connected(options.signal);
+    const session = this.session!;
+    const id = `orch-${++this.seq}`;
+    try {
+      return await leanToolsCall({
+        dispatcher: this.pool,
+        path: this.path,
+        baseHeaders: this.options.endpoint.headers,
+        session,
+        id,
+        name,
+        args,
+        meta: options.meta,
+        signal: options.signal,
+        context,
+      });
+    } catch (error) {
+      // A legacy server learns of an abort from notifications/cancelled; a modern one from the closed stream.
+      if (options.signal.aborted && session.era === 'legacy')
+        this.sendCancelled(session, id, options.signal.reason);
+      throw error;
+    }
+  }
+
+  private sendCancelled(session: NegotiatedSession, requestId: string, reason: unknown): void {
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId, reason: reason instanceof Error ? reason.message : String(reason ?? 'cancelled') },
+    });
+    const headers = {
+      ...this.options.endpoint.headers,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': session.protocolVersion,
+      ...(session.sessionId ? { 'mcp-session-id': session.sessionId } : {}),
+    };
+    void this.pool
+      .request({ path: this.path, method: 'POST', headers, body })
+      .then((r) => r.body.dump())
+      .catch(() => undefined);
+  }
+
+  private async connected(signal?: AbortSignal): Promise<Client> {
+    if (this.client && this.session) return this.client;
+    if (this.closed) throw new Error('connection closed');
+    this.connecting ??= this.connect(signal).finally(() => {
+      this.connecting = undefined;
+    });
+    await this.connecting;
+    return this.client!;
+  }
+
+  private async reconnect(signal?: AbortSignal): Promise<void> {
+    const old = this.client;
+    this.client = undefined;
+    this.session = undefined;
+    await old?.close().catch(() => undefined);
+    await this.connected(signal);
+  }
+
+  private async connect(signal?: AbortSignal): Promise<void> {
+    const pool = this.pool;
+    const transport = new StreamableHTTPClientTransport(this.url, {
+      // The SDK shares one signal across a legacy session's requests; undici adds a listener per request.
+      fetch: (input, init) => {
+        if (init?.signal) setMaxListeners(Number.POSITIVE_INFINITY, init.signal);
+        return undiciFetch(input as string, {
+          ...(init as object),
+          dispatcher: pool,
+        }) as unknown as Promise<Response>;
+      },
+      requestInit: { headers: this.options.endpoint.headers },
+    });
+    const client = new Client(CLIENT_INFO, {
+      versionNegotiation: { mode: 'auto' },
+      listChanged: {
+        tools: {
+          autoRefresh: false,
+          onChanged: () => this.options.hooks.onToolsChanged(),
+        },
+      },
+    });
+    await client.connect(transport, {
+      timeout: this.options.connectTimeoutMs,
+      ...(signal ? { signal } : {}),
+    });
+    const era = client.getProtocolEra() === 'modern' ? 'modern' : 'legacy';
+    const protocolVersion = client.getNegotiatedProtocolVersion() ?? '2025-03-26';
+    const session: NegotiatedSession = {
+      era,
+      protocolVersion,
+      envelope: {
+        'io.modelcontextprotocol/protocolVersion': protocolVersion,
+        'io.modelcontextprotocol/clientInfo': CLIENT_INFO,
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    };
+    if (transport.sessionId) session.sessionId = transport.sessionId;
+    if (this.closed) {
+      await client.close().catch(() => undefined);
+      throw new Error('connection closed');
+    }
+    this.client = client;
+    this.session = session;
+  }
+
+  private context(tool?: string): CallContext {
+    return { mcp: this.options.mcp, endpoint: this.options.endpoint.name, ...(tool ? { tool } : {}) };
+  }
+}

@@ -1,0 +1,410 @@
+/**
+ * The client of one MCP server (DESIGN.md, MCP and Resilience): its
+ * endpoints in failover order, each with its own circuit breaker; a
+ * concurrency limit (`maxConcurrency`) over all of them; the tool list cache;
+ * health; request and response interceptors.
+ */
+import { BrokenCircuitError, type BulkheadPolicy, bulkhead } from 'cockatiel';
+import { checkToolArguments, ErrorCode, OrchestratorError } from '../engine/index.js';
+import { type BreakerSnapshot, type BreakerState, EndpointBreaker } from './endpoint-breaker.js';
+import type { EndpointConnection, ToolDescription, ToolList, WireAnswer } from './endpoint-connection.js';
+import { HttpConnection } from './http-connection.js';
+import type { EndpointDefinition, McpDefinition } from './mcp-definition.js';
+import { classifyError, countsAgainstBreaker, McpRemoteError } from './mcp-errors.js';
+import { mapToolResult } from './result-mapping.js';
+import { StdioConnection } from './stdio-connection.js';
+
+/** A `tools/call` as request interceptors see (and may change) it. */
+export interface McpRequest {
+  mcp: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  meta: Record<string, unknown>;
+}
+
+/** The outcome of a call, as response interceptors and metrics see it. */
+export interface McpResponse {
+  mcp: string;
+  tool: string;
+  endpoint: string | undefined;
+  outcome: McpOutcome;
+  durationMs: number;
+  result?: unknown;
+  error?: OrchestratorError;
+}
+
+/** How a call ended, the `outcome` label of `orchestrator_mcp_requests_total`. */
+export type McpOutcome = 'success' | 'tool_error' | 'error' | 'timeout' | 'circuit_open' | 'cancelled';
+
+/** Changes a request before it is sent; return nothing to keep it. */
+export type RequestInterceptor = (
+  request: McpRequest,
+) => McpRequest | undefined | Promise<McpRequest | undefined>;
+/** Observes a response. */
+export type ResponseInterceptor = (response: McpResponse) => void | Promise<void>;
+
+/** Health as the API shows it. */
+export interface HealthSnapshot {
+  status: 'healthy' | 'unhealthy' | 'unknown';
+  checkedAt: string | null;
+  latencyMs: number | null;
+  error?: string;
+}
+
+/** Callbacks of a client into its pool. */
+export interface McpClientHooks {
+  onBreakerStateChange?(mcp: string, endpoint: string, previous: BreakerState, next: BreakerState): void;
+  onResponse?(response: McpResponse): void;
+  onToolsChanged?(mcp: string): void;
+  onLog?(level: 'info' | 'warn', message: string): void;
+}
+
+/** Options of {@link MCPClient}. */
+export interface McpClientOptions {
+  definition: McpDefinition;
+  hooks?: McpClientHooks;
+  /** Limit of a connection handshake, ms (10000). */
+  connectTimeoutMs?: number;
+  /** How long a tool list without a server TTL stays cached, ms (300000); `list_changed` clears it. */
+  toolsCacheMs?: number;
+  now?: () => number;
+}
+
+/** Options of {@link MCPClient.callTool}. */
+export interface ToolCallOptions {
+  signal?: AbortSignal;
+  /** Per-call limit, ms; defaults to the MCP's `timeout`. */
+  timeoutMs?: number;
+  /** Extra `_meta` (idempotency key, trace context). */
+  meta?: Record<string, unknown>;
+}
+
+interface Endpoint {
+  definition: EndpointDefinition;
+  connection: EndpointConnection;
+  breaker: EndpointBreaker;
+}
+
+const neverAborted = new AbortController().signal;
+
+/** One MCP server. */
+export class MCPClient {
+  readonly definition: McpDefinition;
+  private readonly endpoints: Endpoint[];
+  private readonly limit: BulkheadPolicy;
+  private readonly requestInterceptors: RequestInterceptor[] = [];
+  private readonly responseInterceptors: ResponseInterceptor[] = [];
+  private readonly hooks: McpClientHooks;
+  private readonly now: () => number;
+  private tools: { list: ToolList; expiresAt: number } | undefined;
+  /** The last tool list seen, stale or not, until \`list_changed\`: what calls are checked against. */
+  private knownTools: Map<string, ToolDescription> | undefined;
+  private toolsLoading: Promise<ToolList> | undefined;
+  private health: HealthSnapshot = { status: 'unknown', checkedAt: null, latencyMs: null };
+  private inFlight = 0;
+  private closed = false;
+
+  constructor(private readonly options: McpClientOptions) {
+    this.definition = options.definition;
+    this.hooks = options.hooks ?? {};
+    this.now = options.now ?? Date.now;
+    this.limit = bulkhead(options.definition.maxConcurrency, Number.POSITIVE_INFINITY);
+    this.endpoints = options.definition.endpoints.map((definition) => this.endpoint(definition));
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /** Calls in flight right now. */
+  get activeCalls(): number {
+    return this.inFlight;
+  }
+
+  addRequestInterceptor(interceptor: RequestInterceptor): void {
+    this.requestInterceptors.push(interceptor);
+  }
+
+  addResponseInterceptor(interceptor: ResponseInterceptor): void {
+    this.responseInterceptors.push(interceptor);
+  }
+
+  /**
+   * Calls a tool and returns the step result (DESIGN.md, MCP). Rejects with
+   * an {@link OrchestratorError}: ORCH_TOOL_ERROR for `isError`,
+   * ORCH_CIRCUIT_OPEN when every endpoint's breaker is open, and so on.
+   */
+  async callTool(
+    tool: string,
+    args: Record<string, unknown> = {},
+    options: ToolCallOptions = {},
+  ): Promise<unknown> {
+    const signal = options.signal ?? neverAborted;
+    const started = this.now();
+    let request: McpRequest = { mcp: this.name, tool, arguments: args, meta: { ...options.meta } };
+    for (const interceptor of this.requestInterceptors) request = (await interceptor(request)) ?? request;
+    const response: McpResponse = {
+      mcp: this.name,
+      tool: request.tool,
+      endpoint: undefined,
+      outcome: 'success',
+      durationMs: 0,
+    };
+    let counted = false;
+    try {
+      if (this.definition.status === 'inactive') {
+        throw new OrchestratorError(ErrorCode.McpUnavailable, `MCP '${this.name}' is inactive`);
+      }
+      await this.checkArguments(request);
+      this.inFlight += 1;
+      counted = true;
+      const answer = await this.limit.execute(
+        () => this.send(request, signal, options.timeoutMs ?? this.definition.timeout, response),
+        signal,
+      );
+      if (answer.kind === 'error')
+        throw new McpRemoteError(answer.error, { mcp: this.name, endpoint: response.endpoint ?? '', tool });
+      const result = mapToolResult(answer.result, { mcp: this.name, tool: request.tool });
+      response.result = result;
+      return result;
+    } catch (error) {
+      const classified = classifyError(
+        error,
+        { mcp: this.name, endpoint: response.endpoint ?? '', tool },
+        signal,
+      );
+      response.error = classified;
+      response.outcome = outcomeOf(classified, signal);
+      throw classified;
+    } finally {
+      if (counted) this.inFlight -= 1;
+      response.durationMs = this.now() - started;
+      this.hooks.onResponse?.(response);
+      for (const interceptor of this.responseInterceptors)
+        await Promise.resolve(interceptor(response)).catch(() => undefined);
+    }
+  }
+
+  /** Every tool the server lists (all pages), cached per the server's `ttlMs` and cleared by `list_changed`. */
+  async listTools(signal?: AbortSignal): Promise<ToolDescription[]> {
+    if (this.tools && this.tools.expiresAt > this.now()) return this.tools.list.tools;
+    this.toolsLoading ??= this.loadTools(signal).finally(() => {
+      this.toolsLoading = undefined;
+    });
+    return (await this.toolsLoading).tools;
+  }
+
+  /** Checks health now: the registry's plain GET, else the protocol's probe, on each endpoint until one answers. */
+  async checkHealth(): Promise<HealthSnapshot> {
+    const { healthCheck } = this.definition;
+    const started = this.now();
+    let lastError = 'no endpoint';
+    for (const endpoint of this.endpoints) {
+      const controller = new AbortController();
+      const timer = setTimeout(
+        () =>
+          controller.abort(
+            new OrchestratorError(
+              ErrorCode.StepTimeout,
+              `health check timed out after ${healthCheck.timeout} ms`,
+            ),
+          ),
+        healthCheck.timeout,
+      );
+      try {
+        if (healthCheck.endpoint && endpoint.connection instanceof HttpConnection) {
+          const status = await endpoint.connection.getStatus(healthCheck.endpoint, controller.signal);
+          if (status < 200 || status >= 300)
+            throw new Error(`GET ${healthCheck.endpoint} answered HTTP ${status}`);
+        } else {
+          await endpoint.connection.probe(controller.signal);
+        }
+        this.health = {
+          status: 'healthy',
+          checkedAt: new Date(this.now()).toISOString(),
+          latencyMs: this.now() - started,
+        };
+        return this.health;
+      } catch (error) {
+        const e = controller.signal.aborted ? controller.signal.reason : error;
+        lastError = `${endpoint.definition.name}: ${(e as Error).message}`;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    this.health = {
+      status: 'unhealthy',
+      checkedAt: new Date(this.now()).toISOString(),
+      latencyMs: this.now() - started,
+      error: lastError,
+    };
+    return this.health;
+  }
+
+  /** The last health result. */
+  get healthSnapshot(): HealthSnapshot {
+    return this.health;
+  }
+
+  /** Breaker of each endpoint, primary first. */
+  breakers(): { endpoint: string; breaker: BreakerSnapshot }[] {
+    return this.endpoints.map((e) => ({ endpoint: e.definition.name, breaker: e.breaker.snapshot() }));
+  }
+
+  /** Closes every endpoint's breaker. */
+  resetCircuitBreakers(): void {
+    for (const e of this.endpoints) e.breaker.reset();
+  }
+
+  /** Whether every endpoint's breaker refuses calls right now. */
+  get allBreakersOpen(): boolean {
+    return this.endpoints.every((e) => e.breaker.isOpen);
+  }
+
+  /** The protocol version the primary endpoint negotiated, once connected. */
+  get protocolVersion(): string | undefined {
+    return this.endpoints[0]?.connection.protocolVersion;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const e of this.endpoints) e.breaker.dispose();
+    await Promise.all(this.endpoints.map((e) => e.connection.close()));
+  }
+
+  private async send(
+    request: McpRequest,
+    signal: AbortSignal,
+    timeoutMs: number,
+    response: McpResponse,
+  ): Promise<WireAnswer> {
+    let lastOpen: unknown;
+    for (const [i, endpoint] of this.endpoints.entries()) {
+      const isLast = i === this.endpoints.length - 1;
+      // Failover: a later endpoint is used while the ones before it are open.
+      if (endpoint.breaker.isOpen && !isLast) continue;
+      response.endpoint = endpoint.definition.name;
+      try {
+        return await endpoint.breaker.execute(
+          (s) =>
+            endpoint.connection.callTool(request.tool, request.arguments, {
+              signal: s,
+              meta: request.meta,
+              timeoutMs,
+            }),
+          signal,
+        );
+      } catch (error) {
+        if (!(error instanceof BrokenCircuitError)) throw error;
+        lastOpen = error;
+        if (isLast) break;
+      }
+    }
+    throw new OrchestratorError(
+      ErrorCode.CircuitOpen,
+      `circuit breaker of MCP '${this.name}' is open; call refused`,
+      {
+        cause: lastOpen,
+      },
+    );
+  }
+
+  /**
+   * With a known tool list, an unknown tool or arguments that break its
+   * inputSchema fail here, as errors no retry can mend, without a request.
+   * An unknown name first refreshes the list: the server may have added it.
+   */
+  private async checkArguments(request: McpRequest): Promise<void> {
+    if (!this.knownTools) return;
+    let tool = this.knownTools.get(request.tool);
+    if (!tool) {
+      this.tools = undefined;
+      await this.listTools().catch(() => undefined);
+      tool = this.knownTools?.get(request.tool);
+      if (!tool && this.knownTools) {
+        throw new OrchestratorError(
+          ErrorCode.UnknownTool,
+          `MCP '${this.name}' has no tool '${request.tool}'`,
+        );
+      }
+    }
+    if (!tool?.inputSchema) return;
+    const issues = checkToolArguments(tool.inputSchema, request.arguments);
+    if (issues.length > 0) {
+      const first = issues[0]!;
+      throw new OrchestratorError(
+        ErrorCode.InvalidParams,
+        `arguments of tool '${request.tool}' (MCP '${this.name}') do not match its inputSchema: ${first.path}: ${first.message}`,
+        { errors: issues },
+      );
+    }
+  }
+
+  private async loadTools(signal?: AbortSignal): Promise<ToolList> {
+    let lastError: unknown;
+    for (const endpoint of this.endpoints) {
+      try {
+        const list = await endpoint.connection.listTools(signal);
+        const ttl =
+          list.ttlMs !== undefined && list.ttlMs > 0
+            ? list.ttlMs
+            : list.ttlMs === 0
+              ? 0
+              : (this.options.toolsCacheMs ?? 300_000);
+        this.tools = { list, expiresAt: this.now() + ttl };
+        this.knownTools = new Map(list.tools.map((t) => [t.name, t]));
+        return list;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  private endpoint(definition: EndpointDefinition): Endpoint {
+    const hooks = {
+      onToolsChanged: () => {
+        this.tools = undefined;
+        this.knownTools = undefined;
+        this.hooks.onToolsChanged?.(this.name);
+      },
+      onLog: (level: 'info' | 'warn', message: string) => this.hooks.onLog?.(level, message),
+    };
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? 10_000;
+    const connection: EndpointConnection =
+      definition.protocol === 'http'
+        ? new HttpConnection({
+            mcp: this.name,
+            endpoint: definition,
+            hooks,
+            connections: this.definition.maxConcurrency,
+            connectTimeoutMs,
+          })
+        : new StdioConnection({ mcp: this.name, endpoint: definition, hooks, connectTimeoutMs });
+    const breaker = new EndpointBreaker({
+      settings: this.definition.circuitBreaker,
+      countsAsFailure: countsAgainstBreaker,
+      onStateChange: (previous, next) =>
+        this.hooks.onBreakerStateChange?.(this.name, definition.name, previous, next),
+      now: this.now,
+    });
+    return { definition, connection, breaker };
+  }
+}
+
+function outcomeOf(error: OrchestratorError, signal: AbortSignal): McpOutcome {
+  switch (error.code) {
+    case ErrorCode.ToolError:
+      return 'tool_error';
+    case ErrorCode.StepTimeout:
+      return 'timeout';
+    case ErrorCode.CircuitOpen:
+      return 'circuit_open';
+    case ErrorCode.Cancelled:
+    case ErrorCode.WorkflowTimeout:
+      return 'cancelled';
+    default:
+      return signal.aborted ? 'cancelled' : 'error';
+  }
+}
