@@ -4,7 +4,9 @@
  * temp file, rename it over the original) and Kubernetes ConfigMap updates
  * (a `..data` symlink swapped to a new directory). It watches the parent
  * directory rather than the file's inode, debounces bursts, re-reads the
- * file and reports only when the content really changed.
+ * file and reports only when the content really changed. chokidar drops a
+ * `change` that follows another within 50 ms, so every read is confirmed by
+ * one more a little later: the last write of a burst is never lost.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +18,8 @@ export interface FileWatcherOptions {
   path: string;
   /** Quiet time after the last event before re-reading, ms (100). */
   debounceMs?: number;
+  /** Delay of the confirming re-read after each read, ms (300). */
+  confirmMs?: number;
   /** Called with the new content after a change. */
   onChange(text: string): void | Promise<void>;
   /** Called when the file cannot be read after an event (for example while it is missing). */
@@ -26,6 +30,7 @@ export interface FileWatcherOptions {
 export class FileWatcher {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private confirmTimer: NodeJS.Timeout | undefined;
   private lastHash: string | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly path: string;
@@ -71,13 +76,20 @@ export class FileWatcher {
 
   async close(): Promise<void> {
     clearTimeout(this.timer);
+    clearTimeout(this.confirmTimer);
     await this.watcher?.close();
     this.watcher = undefined;
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.check(), this.options.debounceMs ?? 100);
+    clearTimeout(this.confirmTimer);
+    this.timer = setTimeout(() => {
+      void this.check().then(() => {
+        this.confirmTimer = setTimeout(() => void this.check(), this.options.confirmMs ?? 300);
+        this.confirmTimer.unref();
+      });
+    }, this.options.debounceMs ?? 100);
   }
 
   private async read(): Promise<void> {

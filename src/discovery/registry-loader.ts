@@ -83,8 +83,11 @@ export function parseRegistry(text: string, options: ParseRegistryOptions = {}):
 /** Validates and normalises an already-parsed registry document. */
 export function registryFromObject(raw: unknown, options: ParseRegistryOptions = {}): McpDefinition[] {
   const substituted = substituteEnv(raw, options.env ?? {});
+  // A missing variable is the cause; the schema errors at the same place are only its echo.
+  const unset = new Set(substituted.issues.map((i) => i.path));
   if (!validate(substituted.value)) {
-    throw registryInvalid([...ajvErrorsToIssues(validate.errors), ...substituted.issues], options.source);
+    const schemaIssues = ajvErrorsToIssues(validate.errors).filter((i) => !unset.has(i.path));
+    throw registryInvalid([...substituted.issues, ...schemaIssues], options.source);
   }
   if (substituted.issues.length > 0) throw registryInvalid(substituted.issues, options.source);
   const document = substituted.value as { mcps: Record<string, RegistryEntry> };

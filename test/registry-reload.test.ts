@@ -1,0 +1,234 @@
+/**
+ * The registry file as operators change it: edits in place, atomic saves
+ * (write a temp file, rename it over), Kubernetes-style symlink swaps, an
+ * invalid edit that must leave the last good view, and secrets that never
+ * show.
+ */
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MCPDiscoveryService, type RegistryErrorEvent, type RegistryLoadedEvent } from '../src/index.js';
+import { startV2HttpServer, type TestHttpServer } from './fixtures/http-servers.js';
+import { eventually, nextEvent } from './support/eventually.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(): Promise<TestHttpServer> {
+  const s = await startV2HttpServer();
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-registry-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function discovery(
+  registryPath: string,
+  env: Record<string, string> = {},
+): Promise<MCPDiscoveryService> {
+  const d = new MCPDiscoveryService({ registryPath, debounceMs: 20, env, pool: { healthChecks: false } });
+  cleanups.push(() => d.close());
+  await d.initialize();
+  return d;
+}
+
+const entry = (url: string, extra: Record<string, unknown> = {}) => ({
+  endpoints: { primary: { protocol: 'http', url } },
+  ...extra,
+});
+
+describe('registry hot reload', () => {
+  it('adds, updates and removes MCPs; an unchanged MCP keeps its client and breaker state', async () => {
+    const a = await server();
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    const write = (mcps: Record<string, unknown>) =>
+      writeFileSync(path, JSON.stringify({ version: '1', mcps }));
+    write({
+      keep: entry(a.url, { circuitBreaker: { failureThreshold: 1, resetTimeout: 600_000 } }),
+      change: entry(a.url),
+      drop: entry(a.url),
+    });
+    const d = await discovery(path);
+    const kept = d.pool.get('keep')!;
+    a.failNext(1, 500);
+    await kept.callTool('echo', { text: 'x' }).catch(() => undefined);
+    expect(d.getMcp('keep')?.circuitBreaker.state).toBe('open');
+
+    const events: string[] = [];
+    for (const name of ['mcp_discovered', 'mcp_updated', 'mcp_removed'] as const) {
+      d.on(name, (e) => events.push(`${name}:${e.mcp}:${e.source}`));
+    }
+    const loaded = nextEvent<RegistryLoadedEvent>(d, 'registry_loaded');
+    write({
+      keep: entry(a.url, { circuitBreaker: { failureThreshold: 1, resetTimeout: 600_000 } }),
+      change: entry(a.url, { priority: 7 }),
+      fresh: entry(a.url, { capabilities: ['new'] }),
+    });
+    expect(await loaded).toMatchObject({
+      source: 'file',
+      mcps: 3,
+      added: ['fresh'],
+      removed: ['drop'],
+      updated: ['change'],
+    });
+    expect(events.sort()).toEqual([
+      'mcp_discovered:fresh:file',
+      'mcp_removed:drop:file',
+      'mcp_updated:change:file',
+    ]);
+    expect(d.getMcps().map((m) => m.name)).toEqual(['change', 'fresh', 'keep']);
+    expect(d.getMcp('change')?.priority).toBe(7);
+    expect(d.pool.get('keep')).toBe(kept);
+    expect(d.getMcp('keep')?.circuitBreaker.state).toBe('open');
+    expect(d.getMetrics().registryReloads).toEqual({ success: 2, error: 0 });
+  });
+
+  it('keeps the last good registry when an edit is invalid, and reports where', async () => {
+    const a = await server();
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    writeFileSync(path, JSON.stringify({ mcps: { one: entry(a.url) } }));
+    const d = await discovery(path);
+    const failed = nextEvent<RegistryErrorEvent>(d, 'registry_error');
+    writeFileSync(
+      path,
+      JSON.stringify({ mcps: { one: entry(a.url), two: { endpoints: { primary: { protocol: 'http' } } } } }),
+    );
+    expect(await failed).toMatchObject({
+      source: 'file',
+      error: { code: 'ORCH_REGISTRY_INVALID' },
+      errors: [{ path: 'mcps.two.endpoints.primary.url', message: 'is required for protocol http' }],
+    });
+    expect(d.getMcps().map((m) => m.name)).toEqual(['one']);
+    expect(d.getMetrics().registryReloads).toEqual({ success: 1, error: 1 });
+
+    const broken = nextEvent<RegistryErrorEvent>(d, 'registry_error');
+    writeFileSync(path, '{ "mcps": ');
+    expect((await broken).errors[0]?.message).toMatch(/^is not valid JSON/);
+    expect(d.getMcps().map((m) => m.name)).toEqual(['one']);
+  });
+
+  it('sees atomic saves: a temp file renamed over the registry', async () => {
+    const a = await server();
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    writeFileSync(path, JSON.stringify({ mcps: { one: entry(a.url) } }));
+    const d = await discovery(path);
+    const loaded = nextEvent<RegistryLoadedEvent>(d, 'registry_loaded');
+    const temp = join(dir, '.mcp-registry.json.tmp');
+    writeFileSync(temp, JSON.stringify({ mcps: { one: entry(a.url), two: entry(a.url) } }));
+    renameSync(temp, path);
+    expect((await loaded).added).toEqual(['two']);
+  });
+
+  it('sees a Kubernetes ConfigMap update: the ..data symlink swapped to a new directory', async () => {
+    const a = await server();
+    const dir = tempDir();
+    const write = (version: string, mcps: Record<string, unknown>) => {
+      mkdirSync(join(dir, version));
+      writeFileSync(join(dir, version, 'mcp-registry.json'), JSON.stringify({ mcps }));
+    };
+    write('..2026_01_01', { one: entry(a.url) });
+    symlinkSync('..2026_01_01', join(dir, '..data'));
+    symlinkSync(join('..data', 'mcp-registry.json'), join(dir, 'mcp-registry.json'));
+    const d = await discovery(join(dir, 'mcp-registry.json'));
+    expect(d.getMcps().map((m) => m.name)).toEqual(['one']);
+
+    const loaded = nextEvent<RegistryLoadedEvent>(d, 'registry_loaded');
+    write('..2026_01_02', { one: entry(a.url), two: entry(a.url) });
+    symlinkSync('..2026_01_02', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    expect((await loaded).added).toEqual(['two']);
+  });
+
+  it('recovers after the file is deleted and written again', async () => {
+    const a = await server();
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    writeFileSync(path, JSON.stringify({ mcps: { one: entry(a.url) } }));
+    const d = await discovery(path);
+    const missing = nextEvent<RegistryErrorEvent>(d, 'registry_error');
+    unlinkSync(path);
+    expect((await missing).error.message).toMatch(/ENOENT/);
+    expect(d.getMcps()).toHaveLength(1);
+    writeFileSync(path, JSON.stringify({ mcps: { one: entry(a.url), two: entry(a.url) } }));
+    await eventually(() => expect(d.getMcps()).toHaveLength(2));
+  });
+});
+
+describe('registry at start', () => {
+  it('refuses to start on a missing ${VAR}, naming it', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ mcps: { a: { endpoints: { primary: { protocol: 'http', url: '${MCP_URL}' } } } } }),
+    );
+    const d = new MCPDiscoveryService({ registryPath: path, env: {}, watch: false });
+    await expect(d.initialize()).rejects.toMatchObject({
+      code: 'ORCH_REGISTRY_INVALID',
+      errors: [
+        {
+          path: 'mcps.a.endpoints.primary.url',
+          message: 'environment variable MCP_URL is not set (use ${MCP_URL:-default} for a default)',
+        },
+      ],
+    });
+    await d.close();
+  });
+
+  it('never shows secrets: header values, stdio arguments and environment', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        mcps: {
+          a: {
+            name: 'Main Platform',
+            endpoints: {
+              primary: {
+                protocol: 'http',
+                url: 'http://127.0.0.1:9/mcp',
+                headers: { 'X-API-Key': '${API_KEY}', Authorization: 'Bearer s3cr3t' },
+              },
+              secondary: {
+                protocol: 'stdio',
+                command: 'node',
+                args: ['server.js', '--token=t0ken'],
+                env: { TOKEN: 'envs3cret' },
+              },
+            },
+          },
+        },
+      }),
+    );
+    const d = await discovery(path, { API_KEY: 'k3y-value' });
+    const shown = JSON.stringify(d.getMcps());
+    for (const secret of ['k3y-value', 's3cr3t', 't0ken', 'envs3cret']) expect(shown).not.toContain(secret);
+    expect(d.getMcp('a')).toMatchObject({
+      name: 'a',
+      displayName: 'Main Platform',
+      source: 'file',
+      endpoints: [
+        {
+          name: 'primary',
+          protocol: 'http',
+          url: 'http://127.0.0.1:9/mcp',
+          headers: { 'X-API-Key': '***', Authorization: '***' },
+        },
+        { name: 'secondary', protocol: 'stdio', command: 'node' },
+      ],
+      health: { status: 'unknown' },
+      circuitBreaker: { state: 'closed', failures: 0 },
+    });
+  });
+});
