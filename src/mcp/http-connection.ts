@@ -49,7 +49,12 @@ export class HttpConnection implements EndpointConnection {
   constructor(private readonly options: HttpConnectionOptions) {
     this.url = new URL(options.endpoint.url);
     this.path = `${this.url.pathname}${this.url.search}`;
-    this.pool = new Pool(this.url.origin, { connections: Math.max(1, options.connections), pipelining: 1 });
+    // Calls are bounded by the MCP's maxConcurrency above this; the headroom is for the SDK's
+    // long-lived subscriptions/listen stream and for probes, which must not take a call's socket.
+    this.pool = new Pool(this.url.origin, {
+      connections: Math.max(1, options.connections) + 4,
+      pipelining: 1,
+    });
   }
 
   get era(): ProtocolEra | undefined {
