@@ -36,10 +36,9 @@ export interface McpResponse {
 /** How a call ended, the `outcome` label of `orchestrator_mcp_requests_total`. */
 export type McpOutcome = 'success' | 'tool_error' | 'error' | 'timeout' | 'circuit_open' | 'cancelled';
 
-/** Changes a request before it is sent; return nothing to keep it. */
-export type RequestInterceptor = (
-  request: McpRequest,
-) => McpRequest | undefined | Promise<McpRequest | undefined>;
+/** Changes a request before it is sent; return nothing to keep it (the seed's `async (request) => log(request)` works). */
+// biome-ignore lint/suspicious/noConfusingVoidType: interceptors that only observe return nothing at all.
+export type RequestInterceptor = (request: McpRequest) => McpRequest | void | Promise<McpRequest | void>;
 /** Observes a response. */
 export type ResponseInterceptor = (response: McpResponse) => void | Promise<void>;
 
