@@ -1,7 +1,9 @@
 /** Discovery: the registry file and other methods, merged into one view of MCPs. */
+
+export { DirectoryWatcher, type DirectoryWatcherOptions } from './directory-watcher.js';
 export type { DiscoveryMethod } from './discovery-method.js';
 export { substituteEnv } from './env-substitution.js';
-export { FileWatcher, type FileWatcherOptions } from './file-watcher.js';
+export { FileWatcher, type FileWatcherOptions, hash } from './file-watcher.js';
 export {
   type DiscoveryEventMap,
   type DiscoveryMetrics,

@@ -72,10 +72,15 @@ export function parseRegistry(text: string, options: ParseRegistryOptions = {}):
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw registryInvalid(
-      [{ path: '', message: `is not valid JSON: ${(error as Error).message}` }],
-      options.source,
-    );
+    // V8 quotes a slice of the text around the error; a registry holds secrets, so only the position is told.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    const where =
+      at === undefined
+        ? /end of JSON/.test((error as Error).message)
+          ? ' (it ends too early)'
+          : ''
+        : ` at position ${at}`;
+    throw registryInvalid([{ path: '', message: `is not valid JSON${where}` }], options.source);
   }
   return registryFromObject(raw, options);
 }
@@ -139,6 +144,12 @@ export function normalizeEntry(
         issues.push({ path: joinPath(eAt, 'url'), message: `is required for protocol ${e.protocol}` });
       else if (!isHttpUrl(e.url))
         issues.push({ path: joinPath(eAt, 'url'), message: 'must be an http:// or https:// URL' });
+      else if (hasCredentials(e.url)) {
+        issues.push({
+          path: joinPath(eAt, 'url'),
+          message: 'must not carry credentials (user:password@); put them in headers',
+        });
+      }
       for (const field of ['command', 'args', 'env', 'cwd'] as const) {
         if (e[field] !== undefined)
           issues.push({ path: joinPath(eAt, field), message: 'applies to protocol stdio only' });
@@ -171,6 +182,11 @@ export function normalizeEntry(
   if (entry.tools) definition.tools = entry.tools;
   const { source: _source, ...identity } = definition;
   return { ...definition, fingerprint: canonicalJson(identity) };
+}
+
+function hasCredentials(value: string): boolean {
+  const url = new URL(value);
+  return url.username !== '' || url.password !== '';
 }
 
 function isHttpUrl(value: string): boolean {

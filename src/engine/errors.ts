@@ -38,7 +38,7 @@ export const ErrorCode = {
   McpTransport: 'ORCH_MCP_TRANSPORT',
   /** The server answered with a JSON-RPC error other than invalid params. */
   McpProtocol: 'ORCH_MCP_PROTOCOL',
-  /** The server refused our credentials (HTTP 401/403): configuration, not chance. */
+  /** The server refused our credentials (HTTP 401/403); retried, as a registry reload may bring new ones. */
   McpUnauthorized: 'ORCH_MCP_UNAUTHORIZED',
   CircuitOpen: 'ORCH_CIRCUIT_OPEN',
   StoreError: 'ORCH_STORE_ERROR',
@@ -52,7 +52,6 @@ const NOT_RETRYABLE: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.InvalidParams,
   ErrorCode.UnknownTool,
   ErrorCode.McpUnavailable,
-  ErrorCode.McpUnauthorized,
   ErrorCode.ExpressionError,
   ErrorCode.Cancelled,
   ErrorCode.WorkflowTimeout,

@@ -79,6 +79,20 @@ describe('EndpointBreaker', () => {
     expect(b.snapshot().state).toBe('open');
   });
 
+  it('reopens when a half-open trial is cancelled, or answered with a 4xx: only a success closes it', async () => {
+    for (const trialError of [
+      new OrchestratorError(ErrorCode.Cancelled, 'cancelled'),
+      httpStatusError(400, ctx),
+    ]) {
+      const { b } = breaker();
+      for (let i = 0; i < 3; i++)
+        await b.execute(fails(httpStatusError(500, ctx)), signal).catch(() => undefined);
+      vi.setSystemTime(new Date(Date.now() + 1000));
+      await b.execute(fails(trialError), signal).catch(() => undefined);
+      expect(b.snapshot().state).toBe('open');
+    }
+  });
+
   it('closes on a manual reset and reports it', async () => {
     const { b, changes } = breaker();
     for (let i = 0; i < 3; i++)

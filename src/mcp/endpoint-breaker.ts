@@ -55,6 +55,11 @@ export class EndpointBreaker {
     return this.policy.execute(() => fn(signal), signal);
   }
 
+  /** The breaker's state. */
+  get state(): BreakerState {
+    return this.current;
+  }
+
   /** Whether a call would be refused right now without trying. */
   get isOpen(): boolean {
     if (this.current !== 'open' || this.openedAt === undefined) return false;
@@ -89,10 +94,15 @@ export class EndpointBreaker {
   private build(): void {
     this.dispose();
     this.counter = new ConsecutiveBreaker(this.options.settings.failureThreshold);
-    this.policy = circuitBreaker(handleWhen(this.options.countsAsFailure), {
-      halfOpenAfter: this.options.settings.resetTimeout,
-      breaker: this.counter,
-    });
+    // While half-open, the trial must succeed to close the breaker: any error reopens it
+    // (cockatiel would otherwise count an uncounted error, a cancel say, as the trial's success).
+    this.policy = circuitBreaker(
+      handleWhen((error) => this.current === 'half-open' || this.options.countsAsFailure(error)),
+      {
+        halfOpenAfter: this.options.settings.resetTimeout,
+        breaker: this.counter,
+      },
+    );
     this.current = 'closed';
     this.openedAt = undefined;
     const policy = this.policy;

@@ -33,6 +33,8 @@ export interface CallToolOptions {
   meta: Record<string, unknown>;
   /** The caller's deadline for this call, ms; transports set their own limits a little beyond it. */
   timeoutMs: number;
+  /** The tool's inputSchema when known (for SEP-2243 parameter headers). */
+  toolSchema?: Record<string, unknown> | undefined;
 }
 
 /** Protocol era an endpoint speaks, once connected. */

@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { Pool, fetch as undiciFetch } from 'undici';
 import { VERSION } from '../version.js';
+import { raceSignal } from './abort.js';
 import type {
   CallToolOptions,
   ConnectionHooks,
@@ -41,6 +42,7 @@ export class HttpConnection implements EndpointConnection {
   private readonly url: URL;
   private readonly path: string;
   private client: Client | undefined;
+  private transport: StreamableHTTPClientTransport | undefined;
   private session: NegotiatedSession | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
@@ -125,13 +127,17 @@ export class HttpConnection implements EndpointConnection {
     return response.statusCode;
   }
 
+  /**
+   * Ends the session (a legacy server is told with DELETE), then the sockets:
+   * requests still in flight get a second to finish before they are cut.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    const client = this.client;
-    this.client = undefined;
-    this.session = undefined;
-    await client?.close().catch(() => undefined);
-    await this.pool.close().catch(() => undefined);
+    await this.connecting?.catch(() => undefined);
+    await this.disconnect();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+    await Promise.race([this.pool.close().catch(() => undefined), grace]);
+    await this.pool.destroy().catch(() => undefined);
   }
 
   private async leanCall(
@@ -155,6 +161,7 @@ export class HttpConnection implements EndpointConnection {
         meta: options.meta,
         signal: options.signal,
         context,
+        toolSchema: options.toolSchema,
       });
     } catch (error) {
       // A legacy server learns of an abort from notifications/cancelled; a modern one from the closed stream.
@@ -183,25 +190,38 @@ export class HttpConnection implements EndpointConnection {
       .catch(() => undefined);
   }
 
+  /**
+   * The connected client. One handshake serves every caller waiting for it,
+   * bounded by the connect timeout alone: one caller giving up must not
+   * fail the others.
+   */
   private async connected(signal?: AbortSignal): Promise<Client> {
     if (this.client && this.session) return this.client;
     if (this.closed) throw new Error('connection closed');
-    this.connecting ??= this.connect(signal).finally(() => {
+    this.connecting ??= this.connect().finally(() => {
       this.connecting = undefined;
     });
-    await this.connecting;
-    return this.client!;
+    await raceSignal(this.connecting, signal);
+    if (!this.client) throw new Error('connection closed');
+    return this.client;
   }
 
   private async reconnect(signal?: AbortSignal): Promise<void> {
-    const old = this.client;
-    this.client = undefined;
-    this.session = undefined;
-    await old?.close().catch(() => undefined);
+    await this.disconnect();
     await this.connected(signal);
   }
 
-  private async connect(signal?: AbortSignal): Promise<void> {
+  private async disconnect(): Promise<void> {
+    const { client, transport, session } = this;
+    this.client = undefined;
+    this.transport = undefined;
+    this.session = undefined;
+    // Servers keep legacy sessions until told; modern ones have none.
+    if (session?.sessionId) await transport?.terminateSession().catch(() => undefined);
+    await client?.close().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
     const pool = this.pool;
     const transport = new StreamableHTTPClientTransport(this.url, {
       // The SDK shares one signal across a legacy session's requests; undici adds a listener per request.
@@ -223,10 +243,7 @@ export class HttpConnection implements EndpointConnection {
         },
       },
     });
-    await client.connect(transport, {
-      timeout: this.options.connectTimeoutMs,
-      ...(signal ? { signal } : {}),
-    });
+    await client.connect(transport, { timeout: this.options.connectTimeoutMs });
     const era = client.getProtocolEra() === 'modern' ? 'modern' : 'legacy';
     const protocolVersion = client.getNegotiatedProtocolVersion() ?? '2025-03-26';
     const session: NegotiatedSession = {
@@ -244,6 +261,7 @@ export class HttpConnection implements EndpointConnection {
       throw new Error('connection closed');
     }
     this.client = client;
+    this.transport = transport;
     this.session = session;
   }
 

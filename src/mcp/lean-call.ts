@@ -11,6 +11,7 @@ import type { Dispatcher } from 'undici';
 import { ErrorCode } from '../engine/index.js';
 import type { WireAnswer } from './endpoint-connection.js';
 import { type CallContext, httpStatusError, type JsonRpcErrorObject, McpCallError } from './mcp-errors.js';
+import { encodeHeaderValue, paramHeaders } from './param-headers.js';
 import type { ToolResultLike } from './result-mapping.js';
 import { readSse } from './sse-reader.js';
 
@@ -47,7 +48,7 @@ export function sessionHeaders(
   };
   if (session.era === 'modern') {
     headers['mcp-method'] = method;
-    if (name !== undefined) headers['mcp-name'] = name;
+    if (name !== undefined) headers['mcp-name'] = encodeHeaderValue(name);
   }
   if (session.sessionId) headers['mcp-session-id'] = session.sessionId;
   return headers;
@@ -65,6 +66,8 @@ export interface LeanCallOptions {
   meta: Record<string, unknown>;
   signal: AbortSignal;
   context: CallContext;
+  /** The tool's inputSchema, for SEP-2243 `Mcp-Param-*` headers (2026 era). */
+  toolSchema?: Record<string, unknown> | undefined;
   /** Upper bound on the body; a larger answer is refused (32 MiB). */
   maxBodyBytes?: number;
 }
@@ -82,7 +85,10 @@ export async function leanToolsCall(options: LeanCallOptions): Promise<WireAnswe
   const response = await options.dispatcher.request({
     path: options.path,
     method: 'POST',
-    headers: sessionHeaders(session, options.baseHeaders, 'tools/call', options.name),
+    headers: {
+      ...sessionHeaders(session, options.baseHeaders, 'tools/call', options.name),
+      ...(session.era === 'modern' ? paramHeaders(options.toolSchema, options.args) : {}),
+    },
     body,
     signal: options.signal,
   });
@@ -140,9 +146,18 @@ async function readSseAnswer(
 
 function toAnswer(message: unknown, options: LeanCallOptions): WireAnswer {
   const m = (Array.isArray(message) ? message.find((x) => x?.id === options.id) : message) as
-    | { result?: ToolResultLike; error?: JsonRpcErrorObject }
+    | { result?: ToolResultLike & { resultType?: string }; error?: JsonRpcErrorObject }
     | undefined;
   if (m?.error) return { kind: 'error', error: m.error };
+  const resultType = m?.result?.resultType;
+  if (resultType !== undefined && resultType !== 'complete') {
+    // e.g. input_required: the server wants a user's answer, and an orchestrator has no user to ask.
+    throw new McpCallError(
+      ErrorCode.McpProtocol,
+      `MCP '${options.context.mcp}' answered '${resultType}' (it asks for client input, which the orchestrator cannot give)`,
+      { countsAgainstBreaker: false, retryable: false },
+    );
+  }
   if (m?.result) return { kind: 'result', result: m.result };
   throw new McpCallError(
     ErrorCode.McpProtocol,

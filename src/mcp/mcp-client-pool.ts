@@ -67,6 +67,8 @@ export interface ApplyResult {
 export class McpClientPool extends EventEmitter<McpPoolEventMap> implements StepCaller, McpLookup {
   private readonly clients = new Map<string, MCPClient>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Replaced or removed clients finishing their calls in flight. */
+  private readonly draining = new Set<MCPClient>();
   private readonly now: () => number;
   private closed = false;
 
@@ -197,8 +199,9 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
     this.closed = true;
     for (const timer of this.timers.values()) clearInterval(timer);
     this.timers.clear();
-    const clients = this.list();
+    const clients = [...this.list(), ...this.draining];
     this.clients.clear();
+    this.draining.clear();
     await Promise.all(clients.map((c) => c.close()));
   }
 
@@ -281,10 +284,9 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
 
   /** Lets calls in flight on a replaced or removed client finish (up to 30 s) before closing it. */
   private async closeWhenIdle(client: MCPClient): Promise<void> {
-    const deadline = this.now() + 30_000;
-    while (client.activeCalls > 0 && this.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50).unref());
-    }
+    this.draining.add(client);
+    await client.idle(30_000);
+    this.draining.delete(client);
     await client.close();
   }
 

@@ -6,12 +6,14 @@
  */
 import { BrokenCircuitError, type BulkheadPolicy, bulkhead } from 'cockatiel';
 import { checkToolArguments, ErrorCode, OrchestratorError } from '../engine/index.js';
+import { withDeadline } from './abort.js';
 import { type BreakerSnapshot, type BreakerState, EndpointBreaker } from './endpoint-breaker.js';
 import type { EndpointConnection, ToolDescription, ToolList, WireAnswer } from './endpoint-connection.js';
 import { HttpConnection } from './http-connection.js';
 import type { EndpointDefinition, McpDefinition } from './mcp-definition.js';
 import { classifyError, countsAgainstBreaker, McpRemoteError } from './mcp-errors.js';
 import { mapToolResult } from './result-mapping.js';
+import { scrub, secretsOf } from './secrets.js';
 import { StdioConnection } from './stdio-connection.js';
 
 /** A `tools/call` as request interceptors see (and may change) it. */
@@ -101,6 +103,8 @@ export class MCPClient {
   private toolsLoading: Promise<ToolList> | undefined;
   private health: HealthSnapshot = { status: 'unknown', checkedAt: null, latencyMs: null };
   private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly secrets: string[];
   private closed = false;
 
   constructor(private readonly options: McpClientOptions) {
@@ -108,6 +112,7 @@ export class MCPClient {
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? Date.now;
     this.limit = bulkhead(options.definition.maxConcurrency, Number.POSITIVE_INFINITY);
+    this.secrets = secretsOf(options.definition);
     this.endpoints = options.definition.endpoints.map((definition) => this.endpoint(definition));
   }
 
@@ -118,6 +123,20 @@ export class MCPClient {
   /** Calls in flight right now. */
   get activeCalls(): number {
     return this.inFlight;
+  }
+
+  /** Resolves once no call is in flight, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(done);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   addRequestInterceptor(interceptor: RequestInterceptor): void {
@@ -150,6 +169,7 @@ export class MCPClient {
       durationMs: 0,
     };
     let counted = false;
+    let deadline: { signal: AbortSignal; dispose(): void } | undefined;
     try {
       if (this.definition.status === 'inactive') {
         throw new OrchestratorError(ErrorCode.McpUnavailable, `MCP '${this.name}' is inactive`);
@@ -157,9 +177,21 @@ export class MCPClient {
       await this.checkArguments(request);
       this.inFlight += 1;
       counted = true;
-      const answer = await this.limit.execute(
-        () => this.send(request, signal, options.timeoutMs ?? this.definition.timeout, response),
+      // The call's own deadline, so direct users of the client get the MCP's timeout too.
+      const timeoutMs = options.timeoutMs ?? this.definition.timeout;
+      deadline = withDeadline(
         signal,
+        timeoutMs,
+        () =>
+          new OrchestratorError(
+            ErrorCode.StepTimeout,
+            `call of tool '${request.tool}' timed out after ${timeoutMs} ms`,
+          ),
+      );
+      const bounded = deadline.signal;
+      const answer = await this.limit.execute(
+        () => this.send(request, bounded, timeoutMs, response),
+        bounded,
       );
       if (answer.kind === 'error')
         throw new McpRemoteError(answer.error, { mcp: this.name, endpoint: response.endpoint ?? '', tool });
@@ -170,13 +202,19 @@ export class MCPClient {
       const classified = classifyError(
         error,
         { mcp: this.name, endpoint: response.endpoint ?? '', tool },
-        signal,
+        deadline?.signal ?? signal,
       );
+      // Nothing shown may carry a header value, a key in a URL, or a stdio token.
+      classified.message = scrub(classified.message, this.secrets);
       response.error = classified;
       response.outcome = outcomeOf(classified, signal);
       throw classified;
     } finally {
-      if (counted) this.inFlight -= 1;
+      if (counted) {
+        this.inFlight -= 1;
+        if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      }
+      deadline?.dispose();
       response.durationMs = this.now() - started;
       this.hooks.onResponse?.(response);
       for (const interceptor of this.responseInterceptors)
@@ -226,7 +264,7 @@ export class MCPClient {
         return this.health;
       } catch (error) {
         const e = controller.signal.aborted ? controller.signal.reason : error;
-        lastError = `${endpoint.definition.name}: ${(e as Error).message}`;
+        lastError = `${endpoint.definition.name}: ${scrub((e as Error).message, this.secrets)}`;
       } finally {
         clearTimeout(timer);
       }
@@ -281,8 +319,9 @@ export class MCPClient {
     let lastOpen: unknown;
     for (const [i, endpoint] of this.endpoints.entries()) {
       const isLast = i === this.endpoints.length - 1;
-      // Failover: a later endpoint is used while the ones before it are open.
-      if (endpoint.breaker.isOpen && !isLast) continue;
+      // Failover: a later endpoint is used while the ones before it are open, or half-open
+      // with their one trial call under way.
+      if ((endpoint.breaker.isOpen || endpoint.breaker.state === 'half-open') && !isLast) continue;
       response.endpoint = endpoint.definition.name;
       try {
         return await endpoint.breaker.execute(
@@ -291,6 +330,7 @@ export class MCPClient {
               signal: s,
               meta: request.meta,
               timeoutMs,
+              toolSchema: this.knownTools?.get(request.tool)?.inputSchema,
             }),
           signal,
         );

@@ -7,6 +7,7 @@
 import type { BreakerSnapshot } from './endpoint-breaker.js';
 import type { HealthSnapshot, MCPClient } from './mcp-client.js';
 import type { McpSource } from './mcp-definition.js';
+import { redactUrl } from './secrets.js';
 
 /** One endpoint as shown. */
 export interface EndpointDocument {
@@ -47,7 +48,7 @@ export function toMcpDocument(client: MCPClient): McpDocument {
     const circuitBreaker = breakers.get(e.name) ?? { state: 'closed', failures: 0 };
     if (e.protocol === 'http') {
       const headers = Object.fromEntries(Object.keys(e.headers).map((k) => [k, '***' as const]));
-      return { name: e.name, protocol: 'http', url: e.url, headers, circuitBreaker };
+      return { name: e.name, protocol: 'http', url: redactUrl(e.url), headers, circuitBreaker };
     }
     return { name: e.name, protocol: 'stdio', command: e.command, circuitBreaker };
   });

@@ -93,12 +93,12 @@ export function httpStatusError(status: number, context: CallContext, detail = '
       },
     );
   }
+  // Only an unwell server counts against its breaker; every failure is retried but those
+  // DESIGN.md names (invalid params, unknown tool, inactive MCP).
   const unwell = status === 408 || status === 429 || status >= 500;
   return new McpCallError(ErrorCode.McpTransport, `${where} answered HTTP ${status}${suffix}`, {
     countsAgainstBreaker: unwell,
     httpStatus: status,
-    // A 4xx other than 408/429 will not change on its own.
-    retryable: unwell,
   });
 }
 

@@ -9,6 +9,7 @@
 import { Client, type PriorDiscovery, ProtocolError } from '@modelcontextprotocol/client';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { ErrorCode } from '../engine/index.js';
+import { raceSignal } from './abort.js';
 import type {
   CallToolOptions,
   ConnectionHooks,
@@ -21,6 +22,9 @@ import { CLIENT_INFO } from './http-connection.js';
 import type { StdioEndpointDefinition } from './mcp-definition.js';
 import { type CallContext, classifyError, McpCallError } from './mcp-errors.js';
 import type { ToolResultLike } from './result-mapping.js';
+
+/** How long a child must stay up before its restart delay starts over, ms. */
+const STABLE_MS = 10_000;
 
 /** Options of {@link StdioConnection}. */
 export interface StdioConnectionOptions {
@@ -111,6 +115,8 @@ export class StdioConnection implements EndpointConnection {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.restartTimer);
+    // A child being started would outlive us: wait for it, then end it.
+    await this.connecting?.catch(() => undefined);
     const client = this.client;
     this.client = undefined;
     this.transport = undefined;
@@ -123,13 +129,14 @@ export class StdioConnection implements EndpointConnection {
     if (this.down) {
       throw new McpCallError(ErrorCode.McpTransport, this.down, { countsAgainstBreaker: true });
     }
-    this.connecting ??= this.start(signal).finally(() => {
+    // One start serves every caller waiting for it; one caller giving up must not fail the others.
+    this.connecting ??= this.start().finally(() => {
       this.connecting = undefined;
     });
-    return this.connecting;
+    return raceSignal(this.connecting, signal);
   }
 
-  private async start(signal?: AbortSignal): Promise<Client> {
+  private async start(): Promise<Client> {
     const { endpoint } = this.options;
     const transport = new StdioClientTransport({
       command: endpoint.command,
@@ -151,7 +158,6 @@ export class StdioConnection implements EndpointConnection {
     try {
       await client.connect(transport, {
         timeout: this.options.connectTimeoutMs,
-        ...(signal ? { signal } : {}),
         ...(this.prior ? { prior: this.prior } : {}),
       });
     } catch (error) {
@@ -168,11 +174,13 @@ export class StdioConnection implements EndpointConnection {
       client.getProtocolEra() === 'modern' && discover ? { kind: 'modern', discover } : { kind: 'legacy' };
     this.currentEra = client.getProtocolEra() === 'modern' ? 'modern' : 'legacy';
     this.version = client.getNegotiatedProtocolVersion();
-    this.restarts = 0;
+    const upSince = Date.now();
     client.onclose = () => {
       if (this.client !== client) return;
       this.client = undefined;
       this.transport = undefined;
+      // Only a child that stayed up a while earns a quick restart; a crash loop keeps backing off.
+      if (Date.now() - upSince > STABLE_MS) this.restarts = 0;
       if (!this.closed) this.scheduleRestart('the process exited');
     };
     this.client = client;
