@@ -1,0 +1,164 @@
+/**
+ * The composition root: the one place that reads the environment and wires
+ * store, discovery, engine, telemetry and the HTTP API together. `start()`
+ * is also what the integration tests run, on port 0.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { MCPDiscoveryService } from './discovery/index.js';
+import { isOrchestratorError, WorkflowEngine } from './engine/index.js';
+import { app } from './server/app.js';
+import { createLogger } from './server/logger.js';
+import { Readiness } from './server/readiness.js';
+import { createTelemetry } from './server/telemetry.js';
+import { WorkflowsDirectory } from './server/workflows-dir.js';
+import { openStore } from './store/index.js';
+
+/** A running orchestrator. */
+export interface Orchestrator {
+  config: Config;
+  fastify: FastifyInstance;
+  engine: WorkflowEngine;
+  discovery: MCPDiscoveryService;
+  readiness: Readiness;
+  logger: Logger;
+  /** Where it listens, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /**
+   * Graceful shutdown: `/ready` turns 503, new executions are refused,
+   * running ones get up to SHUTDOWN_TIMEOUT to finish, then the HTTP server,
+   * MCP clients (and stdio children) and the store close. Resolves true when
+   * every execution finished in time.
+   */
+  shutdown(): Promise<boolean>;
+}
+
+/** Options of {@link start} besides the configuration. */
+export interface StartOptions {
+  /** Environment for `${VAR}` in the registry (process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  logger?: Logger;
+}
+
+/** Starts the orchestrator with a validated configuration. */
+export async function start(config: Config, options: StartOptions = {}): Promise<Orchestrator> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  const readiness = new Readiness();
+  const store = openStore(config.databaseUrl);
+  const discovery = new MCPDiscoveryService({
+    registryPath: config.registryPath,
+    healthCheckInterval: config.healthCheckInterval,
+    env: options.env ?? process.env,
+  });
+  const engine = new WorkflowEngine({
+    store,
+    stepCaller: discovery.pool,
+    mcpLookup: discovery.pool,
+    instanceId: config.instanceId,
+    maxConcurrentWorkflows: config.maxConcurrentWorkflows,
+    maxQueuedWorkflows: config.maxQueuedWorkflows,
+    maxConcurrentSteps: config.maxConcurrentSteps,
+    maxSteps: config.maxWorkflowSteps,
+    defaultTimeoutMs: config.defaultTimeout,
+    readFile: (path) => readFile(path, 'utf8'),
+  });
+  const telemetry = createTelemetry({ engine, discovery, logger });
+  const fastify: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    disableRequestLogging: false,
+    forceCloseConnections: true,
+    // Unknown fields are an error to report, not something to drop silently.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await fastify.register(app, {
+    engine,
+    discovery,
+    telemetry,
+    readiness,
+    apiKeys: config.apiKeys,
+    maxWorkflowSteps: config.maxWorkflowSteps,
+  });
+
+  await discovery.initialize();
+  await engine.initialize();
+  const workflows = new WorkflowsDirectory({ dir: config.workflowsDir, engine, logger });
+  await workflows.start();
+  const address = await fastify.listen({ port: config.port, host: config.host });
+  readiness.markReady();
+  logger.info(
+    {
+      address,
+      instanceId: config.instanceId,
+      mcps: discovery.getMcps().length,
+      workflows: engine.listWorkflows().length,
+    },
+    'orchestrator ready',
+  );
+
+  let stopping: Promise<boolean> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      readiness.markDraining();
+      logger.info({ timeoutMs: config.shutdownTimeout }, 'shutting down: draining executions');
+      const drained = await engine.drain(config.shutdownTimeout);
+      if (!drained)
+        logger.warn(
+          { active: engine.getMetrics().activeWorkflows },
+          'shutdown timeout: executions still running',
+        );
+      await workflows.close();
+      await fastify.close();
+      await discovery.close();
+      await store.close();
+      logger.info({ drained }, 'stopped');
+      return drained;
+    })();
+    return stopping;
+  };
+  const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  return { config, fastify, engine, discovery, readiness, logger, url, shutdown };
+}
+
+/** Runs the server from the environment, with signal handling. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`orchestrator-mcp: invalid configuration: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  let orchestrator: Orchestrator;
+  try {
+    orchestrator = await start(config);
+  } catch (error) {
+    const detail =
+      isOrchestratorError(error) && error.errors?.length
+        ? ` (${error.errors.map((e) => `${e.path}: ${e.message}`).join('; ')})`
+        : '';
+    process.stderr.write(`orchestrator-mcp: cannot start: ${(error as Error).message}${detail}\n`);
+    process.exit(1);
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      orchestrator.logger.info({ signal }, 'signal received');
+      void orchestrator.shutdown().then(() => process.exit(0));
+    });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) void main();
