@@ -13,6 +13,8 @@ const anyJson = {} as const;
 export const problemSchema = {
   type: 'object',
   required: ['type', 'title', 'status', 'detail', 'code'],
+  // RFC 9457 extension members (state, executionId, ...) pass through.
+  additionalProperties: true,
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },

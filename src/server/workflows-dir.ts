@@ -56,7 +56,9 @@ export class WorkflowsDirectory {
         dir: this.dir,
         relevant: (name) => EXTENSIONS.has(extname(name).toLowerCase()),
         onSettled: async () => {
-          this.options.onScan?.(await this.scan());
+          // Not `onScan?.(await this.scan())`: without a listener that would skip the scan itself.
+          const results = await this.scan();
+          this.options.onScan?.(results);
         },
         ...(this.options.debounceMs !== undefined ? { debounceMs: this.options.debounceMs } : {}),
       });

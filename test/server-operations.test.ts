@@ -1,0 +1,203 @@
+/**
+ * The server as operators run it: API keys, a full queue, the workflows
+ * directory hot reloaded, draining on shutdown, and configuration checks.
+ */
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { startV2HttpServer, type TestHttpServer } from './fixtures/http-servers.js';
+import { eventually } from './support/eventually.js';
+import { type ServerHarness, startServer } from './support/server-harness.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function mcpServer(): Promise<TestHttpServer> {
+  const s = await startV2HttpServer();
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function server(url: string, options: Parameters<typeof startServer>[1] = {}): Promise<ServerHarness> {
+  const h = await startServer(
+    { mcps: { tools: { endpoints: { primary: { protocol: 'http', url } } } } },
+    options,
+  );
+  cleanups.push(() => h.close());
+  return h;
+}
+
+const sleepy =
+  'name: sleepy\nversion: "1"\nsteps:\n  - name: nap\n    mcp: tools\n    action: slow\n    params: { ms: $input.ms }\n';
+
+describe('API keys', () => {
+  it('requires a bearer key everywhere but the probes and metrics', async () => {
+    const mcp = await mcpServer();
+    const key = 'k-0123456789abcdef-secret';
+    const h = await server(mcp.url, { env: { API_KEYS: `other-key-0000000000,${key}` } });
+    const anonymous = await fetch(`${h.url}/workflows`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await anonymous.json()).toMatchObject({ status: 401, code: 'ORCH_UNAUTHORIZED' });
+    expect(
+      (await fetch(`${h.url}/workflows`, { headers: { authorization: 'Bearer wrong-key-0000000000' } }))
+        .status,
+    ).toBe(401);
+    expect((await fetch(`${h.url}/workflows`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(
+      200,
+    );
+    expect((await fetch(`${h.url}/docs/json`)).status).toBe(401);
+    for (const open of ['/health', '/ready', '/metrics'])
+      expect((await fetch(`${h.url}${open}`)).status).toBe(200);
+    // The key never reaches the logs.
+    expect(JSON.stringify(h.logs)).not.toContain(key);
+  });
+});
+
+describe('limits', () => {
+  it('answers 429 with Retry-After when the queue is full', async () => {
+    const mcp = await mcpServer();
+    const h = await server(mcp.url, {
+      env: { MAX_CONCURRENT_WORKFLOWS: '1', MAX_QUEUED_WORKFLOWS: '1' },
+      workflows: { 'sleepy.yaml': sleepy },
+    });
+    const start = () => h.json('POST', '/workflows/sleepy/executions', { body: { input: { ms: 60_000 } } });
+    expect((await start()).body).toMatchObject({ status: 'running' });
+    expect((await start()).body).toMatchObject({ status: 'queued' });
+    const full = await start();
+    expect(full).toMatchObject({
+      status: 429,
+      body: { code: 'ORCH_QUEUE_FULL', retryAfterSeconds: expect.any(Number) },
+    });
+    expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    for (const e of (await h.json<{ items: { id: string }[] }>('GET', '/executions?workflow=sleepy')).body
+      .items) {
+      await h.json('POST', `/executions/${e.id}/cancel`, { body: {} });
+    }
+  });
+});
+
+describe('WORKFLOWS_DIR', () => {
+  it('registers files at start and on change, keeps the last good version of a broken file, unregisters deleted ones', async () => {
+    const mcp = await mcpServer();
+    const h = await server(mcp.url, { workflows: { 'sleepy.yaml': sleepy, 'broken.yaml': 'name: [' } });
+    expect(
+      (await h.json<{ items: { name: string }[] }>('GET', '/workflows')).body.items.map((w) => w.name),
+    ).toEqual(['sleepy']);
+    expect(h.logs.some((l) => l.msg === 'workflow file rejected' && l.file === 'broken.yaml')).toBe(true);
+
+    const file = join(h.workflowsDir, 'sleepy.yaml');
+    // A running execution keeps its version while the file moves on.
+    const running = await h.json<{ id: string }>('POST', '/workflows/sleepy/executions', {
+      body: { input: { ms: 500 } },
+    });
+    writeFileSync(file, sleepy.replace('version: "1"', 'version: "2"').replace('ms: $input.ms', 'ms: 1'));
+
+    await eventually(async () =>
+      expect((await h.json('GET', '/workflows/sleepy')).body).toMatchObject({ version: '2' }),
+    );
+    await eventually(async () =>
+      expect((await h.json('GET', `/executions/${running.body.id}`)).body).toMatchObject({
+        status: 'completed',
+        workflow: { version: '1' },
+      }),
+    );
+
+    // The same version with other content is refused, and version 2 stays.
+    writeFileSync(file, sleepy.replace('version: "1"', 'version: "2"').replace('ms: $input.ms', 'ms: 2'));
+    await eventually(() =>
+      expect(
+        h.logs.some(
+          (l) => l.msg === 'workflow file rejected' && String(l.error).includes('bump the version'),
+        ),
+      ).toBe(true),
+    );
+    expect((await h.json('GET', '/workflows/sleepy')).body).toMatchObject({
+      version: '2',
+      definition: { steps: [{ params: { ms: 1 } }] },
+    });
+
+    unlinkSync(file);
+    await eventually(async () => expect((await h.json('GET', '/workflows/sleepy')).status).toBe(404));
+  });
+});
+
+describe('shutdown', () => {
+  it('turns /ready to 503, refuses new executions, lets running ones finish, then stops', async () => {
+    const mcp = await mcpServer();
+    const h = await startServer(
+      { mcps: { tools: { endpoints: { primary: { protocol: 'http', url: mcp.url } } } } },
+      { workflows: { 'sleepy.yaml': sleepy } },
+    );
+    const running = await h.json<{ id: string }>('POST', '/workflows/sleepy/executions', {
+      body: { input: { ms: 800 } },
+    });
+    const stopping = h.orchestrator.shutdown();
+    expect((await h.json('GET', '/ready')).body).toMatchObject({
+      status: 503,
+      code: 'ORCH_NOT_READY',
+      state: 'draining',
+    });
+    expect(
+      (await h.json('POST', '/workflows/sleepy/executions', { body: { input: { ms: 1 } } })).body,
+    ).toMatchObject({
+      status: 503,
+      code: 'ORCH_SHUTTING_DOWN',
+    });
+    expect((await h.json('GET', `/executions/${running.body.id}`)).body).toMatchObject({ status: 'running' });
+    expect(await stopping).toBe(true);
+    expect(h.orchestrator.engine.getMetrics()).toMatchObject({ completedWorkflows: 1, activeWorkflows: 0 });
+    await h.close();
+  });
+});
+
+describe('configuration', () => {
+  it('names the variable and the expected form of a bad value', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ PORT: 'eighty' }, "PORT: expected a whole number from 0 to 65535, got 'eighty'"],
+      [{ PORT: '70000' }, 'PORT: expected a whole number from 0 to 65535, got 70000'],
+      [
+        { MAX_CONCURRENT_WORKFLOWS: '0' },
+        'MAX_CONCURRENT_WORKFLOWS: expected a whole number from 1 to 100000, got 0',
+      ],
+      [
+        { LOG_LEVEL: 'loud' },
+        "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got 'loud'",
+      ],
+      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: expected sqlite:<path> or sqlite::memory:'],
+      [{ API_KEYS: 'short' }, 'API_KEYS: expected a comma list of keys of at least 16 characters'],
+      [
+        { DISCOVERY_METHODS: 'file,carrier-pigeon' },
+        "DISCOVERY_METHODS: expected a comma list of file, got 'carrier-pigeon'",
+      ],
+      [{ DNS_SERVERS: 'a b' }, "DNS_SERVERS: expected a comma list of host:port, got 'a b'"],
+    ];
+    for (const [env, message] of cases) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    }
+    expect(loadConfig({})).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      registryPath: './mcp-registry.json',
+      workflowsDir: './workflows',
+      databaseUrl: 'sqlite:./data/orchestrator.db',
+      discoveryMethods: ['file'],
+      maxConcurrentWorkflows: 100,
+      maxQueuedWorkflows: 1000,
+      maxConcurrentSteps: 50,
+      defaultTimeout: 300000,
+      healthCheckInterval: 30000,
+      apiKeys: [],
+      shutdownTimeout: 30000,
+      bodyLimit: 1048576,
+      maxWorkflowSteps: 500,
+      kubernetesLabelSelector: 'mcp.orchestrator.io/enabled=true',
+    });
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * The server as a process, as `npm start` runs it: the shipped demo end to
+ * end, SIGTERM draining a running execution, and start-up refusing bad
+ * configuration with one line that names the problem.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteExecutionStore } from '../src/store/index.js';
+import { eventually } from './support/eventually.js';
+import { ROOT, stdioEndpoint } from './support/mcp-harness.js';
+
+interface Running {
+  child: ChildProcess;
+  url: Promise<string>;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Runs `node --import tsx src/main.ts` (what `npm start` runs) with an environment. */
+function run(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  let resolveUrl: (url: string) => void = () => undefined;
+  const url = new Promise<string>((resolve) => {
+    resolveUrl = resolve;
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      stdout.push(line);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; address?: string };
+        if (entry.msg === 'orchestrator ready' && entry.address) resolveUrl(entry.address);
+      } catch {}
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, url, stdout, stderr, exited };
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe('npm start on the shipped demo', () => {
+  it('runs the demo workflows: the seed, a saga that rolls back, a condition', async () => {
+    const server = run({ DATABASE_URL: 'sqlite::memory:' });
+    const url = await server.url;
+    const seed = await post(`${url}/workflows/send_coached_sms/executions?wait=20000`, {
+      input: { phone: '+15551234567', coach_id: 'coach-123', message: 'Practice moved to 6pm' },
+    });
+    expect(seed).toMatchObject({
+      status: 'completed',
+      steps: {
+        send_sms: {
+          status: 'completed',
+          result: { to: '+15551234567', message: 'Coach Carter says: Practice moved to 6pm' },
+        },
+      },
+    });
+    const optedOut = await post(`${url}/workflows/send_coached_sms/executions?wait=20000`, {
+      input: { phone: '+15559876543', coach_id: 'coach-123', message: 'hi' },
+    });
+    expect(optedOut).toMatchObject({ status: 'completed', steps: { send_sms: { status: 'skipped' } } });
+    const saga = await post(`${url}/workflows/book_coaching_session/executions?wait=20000`, {
+      input: { user_id: 'user-1', coach_id: 'coach-123', slot: '2026-12-01T18:00', phone: '+15550000000' },
+    });
+    expect(saga).toMatchObject({
+      status: 'compensated',
+      steps: { booking: { status: 'compensated' }, confirm: { status: 'failed' } },
+    });
+    const premium = await post(`${url}/workflows/enable_premium_feature/executions?wait=20000`, {
+      input: { user_id: 'user-2', feature: 'video' },
+    });
+    expect(premium).toMatchObject({ status: 'completed', steps: { premium_feature: { status: 'skipped' } } });
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('drains a running execution, then exits 0 with the execution stored as completed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-sigterm-'));
+    try {
+      mkdirSync(join(dir, 'workflows'));
+      writeFileSync(
+        join(dir, 'mcp-registry.json'),
+        JSON.stringify({
+          mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', join(dir, 'tools.log')) } } },
+        }),
+      );
+      writeFileSync(
+        join(dir, 'workflows', 'nap.yaml'),
+        'name: nap\nversion: "1"\nsteps:\n  - { name: nap, mcp: tools, action: slow, params: { ms: 1500 } }\n',
+      );
+      const db = join(dir, 'orchestrator.db');
+      const server = run({
+        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
+        WORKFLOWS_DIR: join(dir, 'workflows'),
+        DATABASE_URL: `sqlite:${db}`,
+        SHUTDOWN_TIMEOUT: '20000',
+      });
+      const url = await server.url;
+      const started = await post(`${url}/workflows/nap/executions`, {});
+      await eventually(async () => {
+        const doc = (await (await fetch(`${url}/executions/${started.id}`)).json()) as {
+          steps: { nap: { status: string } };
+        };
+        expect(doc.steps.nap.status).toBe('running');
+      });
+      server.child.kill('SIGTERM');
+      await eventually(async () => expect((await fetch(`${url}/ready`)).status).toBe(503));
+      expect(await server.exited).toBe(0);
+      const store = new SqliteExecutionStore({ path: db });
+      expect(await store.getExecution(String(started.id))).toMatchObject({
+        status: 'completed',
+        owner: null,
+      });
+      await store.close();
+      expect(server.stdout.some((l) => l.includes('"drained":true'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('start-up checks', () => {
+  it('refuses a bad variable with one line naming it', async () => {
+    const server = run({ MAX_CONCURRENT_STEPS: 'lots' });
+    expect(await server.exited).toBe(78);
+    expect(server.stderr.join('').trim()).toBe(
+      "orchestrator-mcp: invalid configuration: MAX_CONCURRENT_STEPS: expected a whole number from 1 to 100000, got 'lots'",
+    );
+  });
+
+  it('refuses an invalid registry, naming the path of each problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-badreg-'));
+    try {
+      writeFileSync(
+        join(dir, 'r.json'),
+        JSON.stringify({
+          mcps: { a: { endpoints: { primary: { protocol: 'http', url: '${MISSING_URL}' } } } },
+        }),
+      );
+      const server = run({ REGISTRY_PATH: join(dir, 'r.json'), DATABASE_URL: 'sqlite::memory:' });
+      expect(await server.exited).toBe(1);
+      expect(server.stderr.join('')).toContain(
+        'mcps.a.endpoints.primary.url: environment variable MISSING_URL is not set',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
