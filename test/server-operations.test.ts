@@ -2,12 +2,15 @@
  * The server as operators run it: API keys, a full queue, the workflows
  * directory hot reloaded, draining on shutdown, and configuration checks.
  */
+
+import { execFile } from 'node:child_process';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startV2HttpServer, type TestHttpServer } from './fixtures/http-servers.js';
 import { eventually } from './support/eventually.js';
+import { ROOT } from './support/mcp-harness.js';
 import { type ServerHarness, startServer } from './support/server-harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -152,6 +155,42 @@ describe('shutdown', () => {
     expect(await stopping).toBe(true);
     expect(h.orchestrator.engine.getMetrics()).toMatchObject({ completedWorkflows: 1, activeWorkflows: 0 });
     await h.close();
+  });
+});
+
+describe('operator scripts', () => {
+  it('npm run health-check and npm run metrics ask a running server', async () => {
+    const mcp = await mcpServer();
+    const h = await server(mcp.url, { workflows: { 'sleepy.yaml': sleepy } });
+    await h.json('POST', '/workflows/sleepy/executions?wait=5000', { body: { input: { ms: 1 } } });
+    // Asynchronously: the server answering them lives in this process.
+    const run = (script: string, ...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', `scripts/${script}.ts`, ...args],
+          { cwd: ROOT },
+          (error, stdout, stderr) =>
+            resolve({
+              status: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+              stdout,
+              stderr,
+            }),
+        );
+      });
+    const health = await run('health-check', h.url);
+    expect(health.status).toBe(0);
+    expect(health.stdout).toContain(`${h.url}: live yes, ready yes`);
+    expect(health.stdout).toMatch(/ {2}tools: (healthy|unknown), breaker closed/);
+    const metrics = await run('metrics', h.url);
+    expect(metrics.status).toBe(0);
+    expect(metrics.stdout).toContain(
+      'orchestrator_workflow_executions_total{workflow="sleepy",status="completed"} 1',
+    );
+    expect(metrics.stdout).not.toContain('process_cpu');
+    const down = await run('health-check', 'http://127.0.0.1:9');
+    expect(down.status).toBe(1);
+    expect(down.stderr).toContain('not reachable');
   });
 });
 

@@ -51,6 +51,32 @@ serve('coaching', () => {
     },
   );
   server.registerTool(
+    'generate_plan',
+    {
+      description: 'Writes a training plan; takes a second per week, and stops when the call is cancelled',
+      inputSchema: z.object({ user_id: z.string(), weeks: z.number().int().min(1).max(52) }),
+    },
+    async ({ user_id, weeks }, ctx) => {
+      const signal = ctx.mcpReq.signal;
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, weeks * 1000);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+      if (signal.aborted) return toolError('plan generation cancelled');
+      return result({
+        user_id,
+        weeks,
+        sessions: Array.from({ length: weeks }, (_, i) => ({
+          week: i + 1,
+          focus: ['endurance', 'speed', 'strength'][i % 3],
+        })),
+      });
+    },
+  );
+  server.registerTool(
     'cancel_booking',
     {
       description: 'Cancels a booking (the undo of book_session)',
