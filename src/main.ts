@@ -71,9 +71,12 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const fastify: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    disableRequestLogging: false,
+    // A caller's x-request-id is kept when it is a plain token, so it cannot forge or bloat log lines.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    },
     forceCloseConnections: true,
     // Unknown fields are an error to report, not something to drop silently.
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
@@ -90,11 +93,21 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     maxWorkflowSteps: config.maxWorkflowSteps,
   });
 
-  await discovery.initialize();
-  await engine.initialize();
-  const workflows = new WorkflowsDirectory({ dir: config.workflowsDir, engine, logger });
-  await workflows.start();
+  // Listen first: /health answers (and /ready says 503) while the registry,
+  // the stored workflows and WORKFLOWS_DIR load, so a slow start is not taken for a dead process.
   const address = await fastify.listen({ port: config.port, host: config.host });
+  const workflows = new WorkflowsDirectory({ dir: config.workflowsDir, engine, logger });
+  try {
+    await discovery.initialize();
+    await engine.initialize();
+    await workflows.start();
+  } catch (error) {
+    await workflows.close();
+    await fastify.close();
+    await discovery.close();
+    await store.close();
+    throw error;
+  }
   readiness.markReady();
   logger.info(
     {
@@ -118,9 +131,13 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           'shutdown timeout: executions still running',
         );
       await workflows.close();
+      // Server-sent events and ?wait requests end with what they have, rather than being cut.
+      readiness.markClosing();
       await fastify.close();
-      await discovery.close();
+      // The store closes before the MCP clients: an execution that outlived the drain stays
+      // recorded as running (resumable), instead of recording failures as its calls are cut.
       await store.close();
+      await discovery.close();
       logger.info({ drained }, 'stopped');
       return drained;
     })();
@@ -153,8 +170,16 @@ async function main(): Promise<void> {
     process.stderr.write(`orchestrator-mcp: cannot start: ${(error as Error).message}${detail}\n`);
     process.exit(1);
   }
+  // `on`, not `once`: a second Ctrl-C (or a wrapper relaying the first) must not kill the
+  // process mid-drain, which is what Node does to a signal nobody listens to.
+  let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) {
+        orchestrator.logger.warn({ signal }, 'already shutting down; SIGKILL stops at once');
+        return;
+      }
+      stopping = true;
       orchestrator.logger.info({ signal }, 'signal received');
       void orchestrator.shutdown().then(() => process.exit(0));
     });

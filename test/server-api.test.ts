@@ -371,23 +371,76 @@ describe('executions', () => {
   });
 
   it('streams an execution as server-sent events, in order, ending with workflow_completed', async () => {
-    const { body } = await h.json<{ id: string }>('POST', '/workflows/sleepy/executions', {
-      body: { input: { ms: 300 } },
+    await h.json('POST', '/workflows', {
+      body: {
+        name: 'three',
+        version: '1',
+        steps: [
+          { name: 'nap', mcp: 'tools', action: 'slow', params: { ms: 1000 } },
+          { name: 'greet', mcp: 'tools', action: 'echo', params: { text: 'hi' } },
+          { name: 'talk', mcp: 'tools', action: 'plain', params: { text: '$steps.greet.result.text' } },
+        ],
+      },
     });
+    const { body } = await h.json<{ id: string }>('POST', '/workflows/three/executions', { body: {} });
     const response = await h.request('GET', `/executions/${body.id}/events`);
+    // The stream opens at once: the headers are here while the first step still runs.
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect((await h.json('GET', `/executions/${body.id}`)).body).toMatchObject({
+      status: 'running',
+      steps: { nap: { status: 'running' } },
+    });
     const text = await response.text();
     const events = [...text.matchAll(/^event: (.+)\ndata: (.+)$/gm)].map(
       (m) => [m[1], JSON.parse(m[2]!) as { executionId: string; step?: string }] as const,
     );
-    expect(events.map(([name, data]) => (data.step ? `${name}:${data.step}` : name))).toEqual(
-      expect.arrayContaining(['step_completed:nap', 'workflow_completed']),
-    );
-    expect(events.at(-1)![0]).toBe('workflow_completed');
+    expect(events.map(([name, data]) => (data.step ? `${name}:${data.step}` : name))).toEqual([
+      'step_completed:nap',
+      'step_started:greet',
+      'step_completed:greet',
+      'step_started:talk',
+      'step_completed:talk',
+      'workflow_completed',
+    ]);
     expect(events.every(([, data]) => data.executionId === body.id)).toBe(true);
     // A finished execution: its final event at once.
     const again = await (await h.request('GET', `/executions/${body.id}/events`)).text();
-    expect(again).toMatch(/^event: workflow_completed\ndata: \{.*"status":"completed"/);
+    expect(again).toMatch(/^: connected\n\nevent: workflow_completed\ndata: \{.*"status":"completed"/);
+    expect((await h.json('GET', '/executions/nope/events')).status).toBe(404);
+  });
+
+  it('starts and cancels without a body, and answers every error as problem+json', async () => {
+    const started = await h.request('POST', '/workflows/saga/executions?wait=5000');
+    expect(started.status).toBe(200);
+    const cancel = await h.request(
+      'POST',
+      `/executions/${((await started.json()) as { id: string }).id}/cancel`,
+      {
+        headers: { 'content-type': 'application/json' },
+      },
+    );
+    expect(cancel.status).toBe(409);
+    const errors: [string, string, Record<string, unknown>?][] = [
+      ['POST', '/workflows', { raw: '{', headers: { 'content-type': 'application/json' } }],
+      ['GET', '/executions/none'],
+      ['POST', '/workflows', { raw: 'x'.repeat(5000), headers: { 'content-type': 'application/json' } }],
+      ['POST', '/workflows', { raw: 'x', headers: { 'content-type': 'text/plain' } }],
+      ['GET', '/executions?status=bogus'],
+    ];
+    for (const [method, path, options] of errors) {
+      const response = await h.request(method, path, options as never);
+      expect(response.headers.get('content-type'), `${method} ${path}`).toMatch(
+        /^application\/problem\+json/,
+      );
+      const problem = (await response.json()) as Record<string, unknown>;
+      expect(problem).toMatchObject({
+        status: response.status,
+        type: expect.stringMatching(/^urn:orchestrator-mcp:problem:/),
+      });
+    }
+    expect((await h.json('GET', '/executions?status=bogus')).body).toMatchObject({
+      errors: [{ path: 'status', message: expect.stringMatching(/^must be one of: queued, running, /) }],
+    });
   });
 });
 
@@ -441,15 +494,17 @@ describe('metrics', () => {
     expect(
       value('orchestrator_workflow_executions_total{workflow="greet",status="completed"}'),
     ).toBeGreaterThanOrEqual(5);
-    expect(value('orchestrator_workflow_executions_total{workflow="saga",status="compensated"}')).toBe(1);
-    expect(value('orchestrator_compensations_total{workflow="saga",status="compensated"}')).toBe(1);
+    expect(value('orchestrator_workflow_executions_total{workflow="saga",status="compensated"}')).toBe(2);
+    expect(value('orchestrator_compensations_total{workflow="saga",status="compensated"}')).toBe(2);
     expect(value('orchestrator_step_executions_total{workflow="saga",step="charge",status="failed"}')).toBe(
-      1,
+      2,
     );
-    expect(value('orchestrator_mcp_requests_total{mcp="tools",tool="fail",outcome="tool_error"}')).toBe(1);
+    expect(value('orchestrator_mcp_requests_total{mcp="tools",tool="fail",outcome="tool_error"}')).toBe(2);
     expect(value('orchestrator_circuit_breaker_state{mcp="tools"}')).toBe(0);
-    expect(value('orchestrator_workflows_active')).toBeGreaterThanOrEqual(0);
+    expect(value('orchestrator_workflows_active')).toBe(0);
+    expect(value('orchestrator_workflows_queued')).toBe(0);
     expect(value('orchestrator_registry_reloads_total{result="success"}')).toBe(1);
+    expect(value('orchestrator_registry_reloads_total{result="error"}')).toBe(0);
     for (const name of [
       'orchestrator_workflow_duration_seconds_bucket',
       'orchestrator_step_duration_seconds_bucket',

@@ -158,6 +158,22 @@ describe('shutdown', () => {
   });
 });
 
+describe('server errors', () => {
+  it('answers 500 with a problem that leaks nothing when the store fails, and logs the cause', async () => {
+    const mcp = await mcpServer();
+    const h = await server(mcp.url);
+    // Pull the store out from under the engine, as a failed disk would.
+    await (h.orchestrator.engine as unknown as { store: { close(): Promise<void> } }).store.close();
+    const failed = await h.json<Record<string, unknown>>('GET', '/executions');
+    expect(failed).toMatchObject({
+      status: 500,
+      body: { status: 500, code: 'ORCH_INTERNAL', detail: 'the server failed to handle this request' },
+    });
+    expect(JSON.stringify(failed.body)).not.toMatch(/database|sqlite|stack|\.ts/i);
+    expect(h.logs.some((l) => l.level === 50 && l.msg === 'request failed')).toBe(true);
+  });
+});
+
 describe('operator scripts', () => {
   it('npm run health-check and npm run metrics ask a running server', async () => {
     const mcp = await mcpServer();
@@ -191,6 +207,70 @@ describe('operator scripts', () => {
     const down = await run('health-check', 'http://127.0.0.1:9');
     expect(down.status).toBe(1);
     expect(down.stderr).toContain('not reachable');
+  });
+});
+
+describe('shutdown past SHUTDOWN_TIMEOUT', () => {
+  it('answers waiting requests and ends event streams cleanly, and leaves the execution resumable', async () => {
+    const mcp = await mcpServer();
+    const h = await startServer(
+      { mcps: { tools: { endpoints: { primary: { protocol: 'http', url: mcp.url } } } } },
+      { env: { SHUTDOWN_TIMEOUT: '300' }, workflows: { 'sleepy.yaml': sleepy } },
+    );
+    const started = await h.json<{ id: string }>('POST', '/workflows/sleepy/executions', {
+      body: { input: { ms: 5000 } },
+    });
+    const waiting = h.json<{ status: string }>('POST', '/workflows/sleepy/executions?wait=60000', {
+      body: { input: { ms: 5000 } },
+    });
+    const stream = await h.request('GET', `/executions/${started.body.id}/events`);
+    await eventually(() =>
+      expect(mcp.log.filter((e) => e.tool === 'slow' && e.event === 'call')).toHaveLength(2),
+    );
+    const stopping = h.orchestrator.shutdown();
+    const waited = await waiting;
+    expect(waited.status).toBe(202);
+    expect(waited.body.status).toBe('running');
+    expect(await stream.text()).toBe(': connected\n\n');
+    expect(await stopping).toBe(false);
+    const { SqliteExecutionStore } = await import('../src/store/index.js');
+    const store = new SqliteExecutionStore({ path: join(h.dir, 'data', 'orchestrator.db') });
+    expect(await store.getExecution(started.body.id)).toMatchObject({
+      status: 'running',
+      owner: 'test-replica',
+    });
+    await store.close();
+    await h.close();
+  });
+});
+
+describe('request ids and health series', () => {
+  it('keeps a plain x-request-id, replaces a hostile one, and leaves never-checked MCPs out of orchestrator_mcp_up', async () => {
+    const mcp = await mcpServer();
+    const h = await startServer({
+      mcps: {
+        checked: { endpoints: { primary: { protocol: 'http', url: mcp.url } } },
+        unchecked: {
+          endpoints: { primary: { protocol: 'http', url: mcp.url } },
+          healthCheck: { enabled: false },
+        },
+      },
+    });
+    cleanups.push(() => h.close());
+    const plain = await h.request('GET', '/health', { headers: { 'x-request-id': 'abc-123.def' } });
+    expect(plain.headers.get('x-request-id')).toBe('abc-123.def');
+    const hostile = await h.request('GET', '/health', {
+      headers: { 'x-request-id': `forged\t${'x'.repeat(300)}` },
+    });
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    await eventually(async () =>
+      expect(await (await h.request('GET', '/metrics')).text()).toContain(
+        'orchestrator_mcp_up{mcp="checked"} 1',
+      ),
+    );
+    expect(await (await h.request('GET', '/metrics')).text()).not.toContain(
+      'orchestrator_mcp_up{mcp="unchecked"}',
+    );
   });
 });
 

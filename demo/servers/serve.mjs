@@ -12,6 +12,10 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 export function serve(name, build) {
   const at = process.argv.indexOf('--http');
   if (at < 0) {
+    // Over stdio the client owns this process (it ends it by closing stdin or with SIGTERM). A
+    // Ctrl-C in the terminal reaches the whole process group; the orchestrator still needs us
+    // while it drains its executions, so SIGINT is not ours to act on.
+    process.on('SIGINT', () => undefined);
     const handle = serveStdio(() => build());
     process.on('SIGTERM', () => void handle.close().then(() => process.exit(0)));
     return;

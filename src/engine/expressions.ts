@@ -36,6 +36,8 @@ export interface ExecutionView {
 /** A value computed from a scope; `references` names the steps it reads (`*` for all). */
 export interface Compiled<T = unknown> {
   readonly references: ReadonlySet<string>;
+  /** Where in a template each referenced step is first read (`steps[1].params.to`), for messages. */
+  readonly referencePaths?: ReadonlyMap<string, string>;
   /** True when evaluation needs no scope (a literal). */
   readonly constant: boolean;
   evaluate(scope: ExpressionScope): Promise<T>;
@@ -141,6 +143,7 @@ function collectStepReferences(node: unknown, into: Set<string>): void {
 export function compileTemplate(value: unknown, path: string): CompileResult<unknown> {
   const issues: ValidationIssue[] = [];
   const references = new Set<string>();
+  const referencePaths = new Map<string, string>();
   const build = (node: unknown, at: string): ((scope: ExpressionScope) => Promise<unknown>) | undefined => {
     if (isExpression(node)) {
       const compiled = compileExpression(node, at);
@@ -148,7 +151,10 @@ export function compileTemplate(value: unknown, path: string): CompileResult<unk
         issues.push(...compiled.issues);
         return undefined;
       }
-      for (const r of compiled.value.references) references.add(r);
+      for (const r of compiled.value.references) {
+        references.add(r);
+        if (!referencePaths.has(r)) referencePaths.set(r, at);
+      }
       return (scope) => compiled.value.evaluate(scope);
     }
     if (Array.isArray(node)) {
@@ -174,7 +180,7 @@ export function compileTemplate(value: unknown, path: string): CompileResult<unk
   const fn = build(value, path);
   if (issues.length > 0) return { ok: false, issues };
   if (!fn) return { ok: true, value: constant(value) };
-  return { ok: true, value: { references, constant: false, evaluate: fn } };
+  return { ok: true, value: { references, referencePaths, constant: false, evaluate: fn } };
 }
 
 /** A compiled value that is just the literal. */

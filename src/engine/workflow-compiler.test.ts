@@ -119,12 +119,12 @@ describe('WorkflowCompiler', () => {
 
   it('rejects expressions that do not compile or read unknown or unordered steps', async () => {
     expect(await issuesOf(withStep(1, { params: { to: '$steps.nobody.result' } }))).toEqual([
-      { path: 'steps[1].params', message: "step 'send_sms' references unknown step 'nobody'" },
+      { path: 'steps[1].params.to', message: "step 'send_sms' references unknown step 'nobody'" },
     ]);
     const parallel = withStep(1, { parallel: true });
     expect(await issuesOf(parallel)).toEqual([
       {
-        path: 'steps[1].params',
+        path: 'steps[1].params.to',
         message:
           "step 'send_sms' references step 'get_contact', which is not among its dependencies (add it to dependsOn)",
       },

@@ -91,12 +91,13 @@ export class WorkflowCompiler {
     const known = new Set(names);
 
     const checkRefs = (
-      refs: ReadonlySet<string>,
-      path: string,
+      compiled: Compiled<unknown>,
+      at: string,
       stepName: string | undefined,
       allowed?: Set<string>,
     ) => {
-      for (const ref of namedReferences(refs)) {
+      for (const ref of namedReferences(compiled.references)) {
+        const path = compiled.referencePaths?.get(ref) ?? at;
         if (!known.has(ref)) {
           issues.push({ path, message: `${subject(stepName)} references unknown step '${ref}'` });
         } else if (allowed && !allowed.has(ref)) {
@@ -119,11 +120,11 @@ export class WorkflowCompiler {
       const ancestors = new Set([...dag.ancestors[i]!].map((a) => names[a]!));
       const target = await this.checkTarget(step, at, step.name, issues, lookup);
       const params = compileOrCollect(compileTemplate(step.params ?? {}, `${at}.params`));
-      if (params) checkRefs(params.references, `${at}.params`, step.name, ancestors);
+      if (params) checkRefs(params, `${at}.params`, step.name, ancestors);
       let condition: Compiled<unknown> | undefined;
       if (typeof step.condition === 'string') {
         condition = compileOrCollect(compileExpression(step.condition, `${at}.condition`));
-        if (condition) checkRefs(condition.references, `${at}.condition`, step.name, ancestors);
+        if (condition) checkRefs(condition, `${at}.condition`, step.name, ancestors);
       } else if (step.condition === false) {
         condition = constant(false);
       }
@@ -146,7 +147,7 @@ export class WorkflowCompiler {
           lookup,
         );
         const cParams = compileOrCollect(compileTemplate(c.params ?? {}, `${cAt}.params`));
-        if (cParams) checkRefs(cParams.references, `${cAt}.params`, `compensation of step '${step.name}'`);
+        if (cParams) checkRefs(cParams, `${cAt}.params`, `compensation of step '${step.name}'`);
         const cPolicy = this.policy(
           {
             ...c,
@@ -176,7 +177,7 @@ export class WorkflowCompiler {
     let output: Compiled<unknown> | undefined;
     if (definition.output !== undefined) {
       output = compileOrCollect(compileTemplate(definition.output, 'output'));
-      if (output) checkRefs(output.references, 'output', undefined);
+      if (output) checkRefs(output, 'output', undefined);
     }
     let validateInput: ValidateFunction | undefined;
     if (definition.input !== undefined) {

@@ -408,6 +408,41 @@ describe('starting executions', () => {
     expect(h.caller.callsOf('get_contact')).toHaveLength(1);
   });
 
+  it('replays a key whatever changed since: a full queue, a new input schema, an unregistered workflow', async () => {
+    const h = createHarness(
+      { maxConcurrentWorkflows: 1, maxQueuedWorkflows: 0 },
+      new ScriptedCaller({ t: respond('ok', 10), wait: hang() }),
+    );
+    await h.engine.registerWorkflow({
+      name: 'w',
+      version: '1',
+      steps: [{ name: 's', mcp: 'm', action: 't' }],
+    });
+    await h.engine.registerWorkflow({
+      name: 'blocker',
+      version: '1',
+      steps: [{ name: 's', mcp: 'm', action: 'wait' }],
+    });
+    const first = await drive(h.engine.executeWorkflow('w', { n: 1 }, { idempotencyKey: 'k' }));
+    await h.engine.startWorkflow('blocker', {});
+    // The queue is full now, yet the repeat is answered.
+    expect(await h.engine.startWorkflow('w', { n: 1 }, { idempotencyKey: 'k' })).toMatchObject({
+      replayed: true,
+      execution: { id: first.id },
+    });
+    await h.engine.registerWorkflow({
+      name: 'w',
+      version: '2',
+      input: { type: 'object', required: ['other'] },
+      steps: [{ name: 's', mcp: 'm', action: 't' }],
+    });
+    expect((await h.engine.startWorkflow('w', { n: 1 }, { idempotencyKey: 'k' })).replayed).toBe(true);
+    await h.engine.unregisterWorkflow('w');
+    expect((await h.engine.startWorkflow('w', { n: 1 }, { idempotencyKey: 'k' })).execution.status).toBe(
+      'completed',
+    );
+  });
+
   it('waitForExecution gives up after its timeout and answers at once for a finished execution', async () => {
     const h = createHarness({}, new ScriptedCaller({ slow: respond('ok', 5000) }));
     await h.engine.registerWorkflow({

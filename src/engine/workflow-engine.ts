@@ -254,18 +254,20 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * ORCH_QUEUE_FULL, ORCH_IDEMPOTENCY_CONFLICT or ORCH_SHUTTING_DOWN.
    */
   async startWorkflow(name: string, input: unknown = {}, options: StartOptions = {}): Promise<StartResult> {
+    // A repeat gets its execution whatever has changed since: the queue, the workflow, a drain.
+    const requestHash = options.idempotencyKey ? hashRequest(name, input) : undefined;
+    if (options.idempotencyKey) {
+      const live = this.liveReplay(options.idempotencyKey, requestHash!);
+      if (live) return live;
+      const stored = await this.store.findByIdempotencyKey(options.idempotencyKey);
+      if (stored) return this.replayOf(stored, requestHash!);
+    }
     if (this.draining) throw new OrchestratorError(ErrorCode.ShuttingDown, 'the engine is shutting down');
     const registered = this.workflows.get(name);
     if (!registered)
       throw new OrchestratorError(ErrorCode.WorkflowNotFound, `workflow '${name}' is not registered`);
     const workflow = registered.compiled;
     this.compiler.validateInput(workflow, input);
-
-    const requestHash = options.idempotencyKey ? hashRequest(name, input) : undefined;
-    if (options.idempotencyKey) {
-      const live = this.liveReplay(options.idempotencyKey, requestHash!);
-      if (live) return live;
-    }
     // Checked and reserved before the first await, so concurrent starts cannot overfill the queue.
     if (this.running + this.queueLength + this.reserved >= this.limits.workflows + this.limits.queued) {
       throw new OrchestratorError(
@@ -279,10 +281,6 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     this.reserved += 1;
     let record: ExecutionRecord;
     try {
-      if (options.idempotencyKey) {
-        const existing = await this.store.findByIdempotencyKey(options.idempotencyKey);
-        if (existing) return this.replayOf(existing, requestHash!);
-      }
       const now = this.clock.now();
       record = {
         id: (this.options.idGenerator ?? uuidv7)(now),

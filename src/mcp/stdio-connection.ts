@@ -162,7 +162,7 @@ export class StdioConnection implements EndpointConnection {
       });
     } catch (error) {
       await client.close().catch(() => undefined);
-      this.scheduleRestart(`could not start: ${(error as Error).message}`);
+      this.scheduleRestart(`could not start (${(error as Error).message})`);
       throw error;
     }
     if (this.closed) {
@@ -181,7 +181,7 @@ export class StdioConnection implements EndpointConnection {
       this.transport = undefined;
       // Only a child that stayed up a while earns a quick restart; a crash loop keeps backing off.
       if (Date.now() - upSince > STABLE_MS) this.restarts = 0;
-      if (!this.closed) this.scheduleRestart('the process exited');
+      if (!this.closed) this.scheduleRestart('exited');
     };
     this.client = client;
     this.transport = transport;

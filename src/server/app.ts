@@ -34,6 +34,7 @@ export interface AppOptions {
 }
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+const PROBES = new Set(['/health', '/ready', '/metrics']);
 
 /** The API plugin. Register it on a Fastify instance created with the server's logger and body limit. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
@@ -41,6 +42,13 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
 
   // JSON and YAML only: a text/plain body is refused (415) rather than read as a string.
   fastify.removeContentTypeParser('text/plain');
+  // An empty JSON body (curl -H 'content-type: application/json' with no -d) means no body.
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    json(request, body as string, done);
+  });
   // YAML bodies, parsed into the same shape as JSON; a syntax error names its line and column.
   fastify.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     try {
@@ -52,7 +60,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
           : '';
       const reason = (error as Error).message.split('\n')[0];
       done(
-        new OrchestratorError(ErrorCode.WorkflowInvalid, `the body is not valid YAML${where}: ${reason}`, {
+        new OrchestratorError(ErrorCode.BadRequest, `the body is not valid YAML${where}: ${reason}`, {
           errors: [{ path: '', message: `is not valid YAML${where}: ${reason}` }],
         }),
       );
@@ -69,7 +77,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     sendProblem(
       reply,
       problem(404, 'ORCH_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, {
-        instance: request.url,
+        instance: request.url.split('?')[0] ?? request.url,
       }),
     ),
   );
@@ -100,8 +108,18 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerAuth(fastify, options.apiKeys);
-  // Shutting down: no new executions; everything else keeps answering.
+  // Starting: only the probes answer. Shutting down: no new executions; everything else keeps answering.
   fastify.addHook('onRequest', async (request, reply) => {
+    if (options.readiness.state === 'starting' && !PROBES.has(request.url.split('?')[0] ?? '')) {
+      reply.header('retry-after', '1');
+      return sendProblem(
+        reply,
+        problem(503, 'ORCH_NOT_READY', 'the server is starting', {
+          instance: request.url,
+          state: 'starting',
+        }),
+      );
+    }
     if (
       options.readiness.state === 'draining' &&
       request.method === 'POST' &&
@@ -120,7 +138,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     engine: options.engine,
     maxWorkflowSteps: options.maxWorkflowSteps,
   });
-  await fastify.register(executionRoutes, { engine: options.engine });
+  await fastify.register(executionRoutes, { engine: options.engine, readiness: options.readiness });
   await fastify.register(mcpRoutes, {
     discovery: options.discovery,
     ...(options.onBreakerReset ? { onBreakerReset: options.onBreakerReset } : {}),

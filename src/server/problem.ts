@@ -97,6 +97,7 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
     if (error.details?.executionId) extra.executionId = error.details.executionId;
     if (error.details?.retryAfterSeconds !== undefined)
       extra.retryAfterSeconds = error.details.retryAfterSeconds;
+    if (error.code === ErrorCode.ShuttingDown) extra.retryAfterSeconds = 5;
     return problem(status, error.code, error.message, extra);
   }
   const e = error as FastifyError & {
@@ -120,7 +121,12 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
         path = joinPath(path, String(v.params.missingProperty));
       if (v.keyword === 'additionalProperties' && v.params?.additionalProperty)
         path = joinPath(path, String(v.params.additionalProperty));
-      return { path, message: v.keyword === 'required' ? 'is required' : (v.message ?? 'is invalid') };
+      let message = v.message ?? 'is invalid';
+      if (v.keyword === 'required') message = 'is required';
+      else if (v.keyword === 'enum' && Array.isArray(v.params?.allowedValues)) {
+        message = `must be one of: ${(v.params.allowedValues as unknown[]).join(', ')}`;
+      }
+      return { path: path || 'body', message };
     });
     const first = errors[0];
     return problem(

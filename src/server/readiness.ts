@@ -1,4 +1,9 @@
-/** Readiness of the server for `/ready`: starting, ready, or draining on shutdown. */
+/**
+ * Readiness of the server for `/ready` (starting, ready, draining on
+ * shutdown), and the moment the HTTP server is about to close, when
+ * long-lived responses (server-sent events, `?wait`) should end cleanly
+ * instead of being cut.
+ */
 
 /** The states `/ready` reports. */
 export type ReadinessState = 'starting' | 'ready' | 'draining';
@@ -6,6 +11,8 @@ export type ReadinessState = 'starting' | 'ready' | 'draining';
 /** Holds the state; the composition root moves it along. */
 export class Readiness {
   private current: ReadinessState = 'starting';
+  private readonly closingListeners = new Set<() => void>();
+  private closed = false;
 
   get state(): ReadinessState {
     return this.current;
@@ -19,5 +26,22 @@ export class Readiness {
   /** Shutting down: no new work. */
   markDraining(): void {
     this.current = 'draining';
+  }
+
+  /** The HTTP server closes next: long-lived responses end now. */
+  markClosing(): void {
+    this.closed = true;
+    for (const listener of [...this.closingListeners]) listener();
+    this.closingListeners.clear();
+  }
+
+  /** Calls `listener` when the server starts closing (at once if it has); returns an unsubscribe. */
+  onClosing(listener: () => void): () => void {
+    if (this.closed) {
+      listener();
+      return () => undefined;
+    }
+    this.closingListeners.add(listener);
+    return () => this.closingListeners.delete(listener);
   }
 }

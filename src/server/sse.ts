@@ -13,6 +13,7 @@ import {
   type WorkflowCompletedEvent,
   type WorkflowEngine,
 } from '../engine/index.js';
+import type { Readiness } from './readiness.js';
 
 /** Interval of keep-alive comments, ms: proxies drop idle streams. */
 const KEEP_ALIVE_MS = 15_000;
@@ -39,6 +40,7 @@ export async function streamExecutionEvents(
   initial: ExecutionDocument,
   request: FastifyRequest,
   reply: FastifyReply,
+  readiness: Readiness,
 ): Promise<void> {
   const id = initial.id;
   reply.hijack();
@@ -48,13 +50,22 @@ export async function streamExecutionEvents(
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
+    'x-request-id': request.id,
   });
+  if (request.method === 'HEAD') {
+    raw.end();
+    return;
+  }
+  // Headers go out now, not with the first event: clients and proxies see the stream open at once.
+  raw.write(': connected\n\n');
   let ended = false;
+  let stopOnClose: () => void = () => undefined;
   const listeners: [ExecutionEventName, (payload: { executionId: string }) => void][] = [];
   const timers: NodeJS.Timeout[] = [];
   const end = () => {
     if (ended) return;
     ended = true;
+    stopOnClose();
     for (const [name, listener] of listeners) (engine as unknown as NodeJS.EventEmitter).off(name, listener);
     for (const timer of timers) clearInterval(timer);
     raw.end();
@@ -72,6 +83,8 @@ export async function streamExecutionEvents(
     (engine as unknown as NodeJS.EventEmitter).on(name, listener);
   }
   request.raw.on('close', end);
+  // The server is closing: end the stream cleanly rather than have the socket cut.
+  stopOnClose = readiness.onClosing(end);
   timers.push(setInterval(() => !ended && raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS));
 
   const check = async () => {
@@ -81,6 +94,6 @@ export async function streamExecutionEvents(
   await check();
   // Not running here (another replica, or a resumed execution): its events do not pass this process.
   if (!ended && !engine.listActiveExecutions().some((e) => e.id === id)) {
-    timers.push(setInterval(() => void check(), REMOTE_POLL_MS));
+    timers.push(setInterval(() => void check().catch(() => undefined), REMOTE_POLL_MS));
   }
 }

@@ -106,6 +106,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       registers: [registry],
     }),
   };
+  // Both results exist from the start, so rate() and alerts work before the first failure.
+  m.reloads.inc({ result: 'success' }, 0);
+  m.reloads.inc({ result: 'error' }, 0);
   new Gauge({
     name: 'orchestrator_workflows_active',
     help: 'Executions running on this replica.',
@@ -140,8 +143,11 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const mcp of discovery.getMcps())
-        this.set({ mcp: mcp.name }, mcp.health.status === 'healthy' ? 1 : 0);
+      // An MCP never checked (health checks off, inactive, not yet run) has no series: 0 would page someone.
+      for (const mcp of discovery.getMcps()) {
+        if (mcp.health.status !== 'unknown')
+          this.set({ mcp: mcp.name }, mcp.health.status === 'healthy' ? 1 : 0);
+      }
     },
   });
 

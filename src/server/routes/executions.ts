@@ -1,5 +1,5 @@
 /** Executions: start (with ?wait and Idempotency-Key), list, read, cancel. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   ErrorCode,
   EXECUTION_STATUSES,
@@ -8,12 +8,19 @@ import {
   OrchestratorError,
   type WorkflowEngine,
 } from '../../engine/index.js';
+import type { Readiness } from '../readiness.js';
 import { commonErrors, executionSchema, listOf, problemSchema } from '../schemas.js';
 import { streamExecutionEvents } from '../sse.js';
 
 /** Options of {@link executionRoutes}. */
 export interface ExecutionRoutesOptions {
   engine: WorkflowEngine;
+  readiness: Readiness;
+}
+
+/** A body is optional on these routes: none means `{}`. */
+async function emptyBodyIsObject(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
 }
 
 /** Longest `?wait`, ms. */
@@ -26,7 +33,10 @@ const idParams = {
 } as const;
 
 /** `/workflows/:name/executions` and `/executions` routes. */
-export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async (app, { engine }) => {
+export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async (
+  app,
+  { engine, readiness },
+) => {
   app.post<{
     Params: { name: string };
     Querystring: { wait?: number };
@@ -35,6 +45,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
   }>(
     '/workflows/:name/executions',
     {
+      preValidation: emptyBodyIsObject,
       schema: {
         tags: ['executions'],
         summary: 'Start an execution',
@@ -93,10 +104,14 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
       let document = execution;
       const wait = request.query.wait;
       if (wait !== undefined && wait > 0 && !isFinalExecutionStatus(document.status)) {
-        document =
-          (await engine.waitForExecution(document.id, wait)) ??
-          (await engine.getWorkflowStatus(document.id)) ??
-          document;
+        // A shutdown ends the wait early: the answer is then 202 with the document as it stands.
+        let stopWaiting: () => void = () => undefined;
+        const closing = new Promise<undefined>((resolve) => {
+          stopWaiting = readiness.onClosing(() => resolve(undefined));
+        });
+        const finished = await Promise.race([engine.waitForExecution(document.id, wait), closing]);
+        stopWaiting();
+        document = finished ?? (await engine.getWorkflowStatus(document.id)) ?? document;
       }
       reply.header('location', `/executions/${document.id}`);
       if (replayed) reply.header('idempotent-replayed', 'true');
@@ -154,6 +169,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
   app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
     '/executions/:id/cancel',
     {
+      preValidation: emptyBodyIsObject,
       schema: {
         tags: ['executions'],
         summary: 'Cancel an execution: running steps are aborted and completed ones compensated',
@@ -190,7 +206,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
     async (request, reply) => {
       const document = await engine.getWorkflowStatus(request.params.id);
       if (!document) throw notFound(request.params.id);
-      await streamExecutionEvents(engine, document, request, reply);
+      await streamExecutionEvents(engine, document, request, reply, readiness);
     },
   );
 };

@@ -18,6 +18,7 @@ export const probeRoutes: FastifyPluginAsync<ProbeRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['probes'],
+        security: [],
         summary: 'Liveness: 200 while the process serves',
         response: { 200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } } } },
       },
@@ -30,6 +31,7 @@ export const probeRoutes: FastifyPluginAsync<ProbeRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['probes'],
+        security: [],
         summary:
           'Readiness: 200 once registry, workflows and store are loaded; 503 while starting or draining',
         description:
@@ -54,7 +56,7 @@ export const probeRoutes: FastifyPluginAsync<ProbeRoutesOptions> = async (app, {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['probes'], summary: 'Prometheus metrics (text exposition format)' } },
+    { schema: { tags: ['probes'], security: [], summary: 'Prometheus metrics (text exposition format)' } },
     async (_request, reply) => {
       reply.type(registry.contentType);
       return registry.metrics();
