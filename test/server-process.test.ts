@@ -122,7 +122,12 @@ describe('SIGTERM', () => {
         SHUTDOWN_TIMEOUT: '20000',
       });
       const url = await server.url;
-      const started = await post(`${url}/workflows/nap/executions`, {});
+      const response = await fetch(`${url}/workflows/nap/executions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'nap-once' },
+        body: '{}',
+      });
+      const started = (await response.json()) as Record<string, unknown>;
       await eventually(async () => {
         const doc = (await (await fetch(`${url}/executions/${started.id}`)).json()) as {
           steps: { nap: { status: string } };
@@ -139,6 +144,23 @@ describe('SIGTERM', () => {
       });
       await store.close();
       expect(server.stdout.some((l) => l.includes('"drained":true'))).toBe(true);
+
+      // Keys live in the store: after a restart the repeat still finds its execution.
+      const again = run({
+        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
+        WORKFLOWS_DIR: join(dir, 'workflows'),
+        DATABASE_URL: `sqlite:${db}`,
+      });
+      const replay = await fetch(`${await again.url}/workflows/nap/executions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'nap-once' },
+        body: '{}',
+      });
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.json()).toMatchObject({ id: started.id, status: 'completed' });
+      again.child.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
