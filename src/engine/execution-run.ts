@@ -12,7 +12,7 @@ import { ErrorCode, OrchestratorError, type SerializedError, serializeError } fr
 import type { ExecutionEventBase, RollbackReason, WorkflowCompletedEvent } from './events.js';
 import type { ExecutionPatch, ExecutionRecord, StepRecord } from './execution-store.js';
 import { type ExpressionScope, isTruthy, type StepView } from './expressions.js';
-import { type RunEnvironment, resolveTimeout } from './run-environment.js';
+import { type RunEnvironment, resolveTimeout, toolCall } from './run-environment.js';
 import { compensationPlan, runCompensations, type SagaHost } from './saga.js';
 import { ExecutionStatus, StepStatus } from './statuses.js';
 
@@ -221,26 +221,11 @@ export class ExecutionRun implements SagaHost {
     };
     this.record.steps[step.name] = record;
     let startedMs = 0;
-    const { id, workflow } = this.record;
     const timeoutMs = resolveTimeout(this.env, step.policy.timeoutMs, step.target);
     const outcome = await this.env.calls.run(
       step.policy,
       timeoutMs,
-      (attempt, attemptSignal) =>
-        this.env.caller.call(
-          {
-            executionId: id,
-            workflow,
-            step: step.name,
-            ...step.target,
-            params,
-            idempotencyKey: `${id}:${step.name}`,
-            attempt,
-            timeoutMs,
-            compensation: false,
-          },
-          attemptSignal,
-        ),
+      toolCall(this.env, this.record, step.name, step.target, params, timeoutMs, false),
       {
         beforeAttempt: async (attempt) => {
           record.attempts = attempt;

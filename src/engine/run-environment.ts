@@ -3,6 +3,7 @@
  * shared by every run of an engine.
  */
 import type { CallRunner } from './call-runner.js';
+import type { CallTarget } from './compiled-workflow.js';
 import type { EngineEventMap } from './events.js';
 import type { ExecutionStore } from './execution-store.js';
 import type { Clock, StepCaller } from './ports.js';
@@ -27,4 +28,35 @@ export function resolveTimeout(
   target: { mcp?: string; capability?: string },
 ): number {
   return explicit ?? env.caller.defaultTimeoutMs?.(target) ?? env.defaultStepTimeoutMs;
+}
+
+/**
+ * One attempt's call of a step (or of its compensation) through the step
+ * caller, with the idempotency key that is the same on every attempt.
+ */
+export function toolCall(
+  env: RunEnvironment,
+  execution: { id: string; workflow: { name: string; version: string } },
+  step: string,
+  target: CallTarget,
+  params: Record<string, unknown>,
+  timeoutMs: number,
+  compensation: boolean,
+): (attempt: number, signal: AbortSignal) => Promise<unknown> {
+  const idempotencyKey = compensation ? `${execution.id}:${step}:compensation` : `${execution.id}:${step}`;
+  return (attempt, signal) =>
+    env.caller.call(
+      {
+        executionId: execution.id,
+        workflow: execution.workflow,
+        step,
+        ...target,
+        params,
+        idempotencyKey,
+        attempt,
+        timeoutMs,
+        compensation,
+      },
+      signal,
+    );
 }

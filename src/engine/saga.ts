@@ -10,7 +10,7 @@ import { serializeError } from './errors.js';
 import type { ExecutionEventBase, RollbackReason } from './events.js';
 import type { ExecutionRecord, StepRecord } from './execution-store.js';
 import type { ExpressionScope } from './expressions.js';
-import { type RunEnvironment, resolveTimeout } from './run-environment.js';
+import { type RunEnvironment, resolveTimeout, toolCall } from './run-environment.js';
 import { CompensationStatus, StepStatus } from './statuses.js';
 
 /** What the saga needs of the run it rolls back. */
@@ -84,27 +84,19 @@ async function compensateStep(host: SagaHost, step: CompiledStep, signal: AbortS
     outcome = { ok: false, attempts: 0, error, aborted: false, inFlight: false };
   }
   await host.saveStep(step.name, record);
-  const { id, workflow } = host.record;
   const timeoutMs = resolveTimeout(host.env, compensation.policy.timeoutMs, compensation.target);
   outcome ??= await host.env.calls.run(
     compensation.policy,
     timeoutMs,
-    (attempt, attemptSignal) =>
-      host.env.caller.call(
-        {
-          executionId: id,
-          workflow,
-          step: step.name,
-          ...compensation.target,
-          tool: compensation.target.tool,
-          params: params as Record<string, unknown>,
-          idempotencyKey: `${id}:${step.name}:compensation`,
-          attempt,
-          timeoutMs,
-          compensation: true,
-        },
-        attemptSignal,
-      ),
+    toolCall(
+      host.env,
+      host.record,
+      step.name,
+      compensation.target,
+      params as Record<string, unknown>,
+      timeoutMs,
+      true,
+    ),
     {
       beforeAttempt: async (attempt) => {
         c.attempts = attempt;

@@ -21,6 +21,7 @@ import type {
 import { leanToolsCall, type NegotiatedSession, SessionExpiredError } from './lean-call.js';
 import type { HttpEndpointDefinition } from './mcp-definition.js';
 import { type CallContext, classifyError } from './mcp-errors.js';
+import { listAllTools, probeServer } from './sdk-operations.js';
 
 /** Options of {@link HttpConnection}. */
 export interface HttpConnectionOptions {
@@ -85,33 +86,18 @@ export class HttpConnection implements EndpointConnection {
   }
 
   async listTools(signal?: AbortSignal): Promise<ToolList> {
-    const context = this.context();
     try {
-      const client = await this.connected(signal);
-      const list = await client.listTools(undefined, { signal, cacheMode: 'bypass' });
-      const result: ToolList = {
-        tools: list.tools.map((t) => ({
-          name: t.name,
-          ...(t.description ? { description: t.description } : {}),
-          ...(t.inputSchema ? { inputSchema: t.inputSchema as Record<string, unknown> } : {}),
-        })),
-      };
-      const ttl = (list as { ttlMs?: unknown }).ttlMs;
-      if (typeof ttl === 'number') result.ttlMs = ttl;
-      return result;
+      return await listAllTools(await this.connected(signal), signal);
     } catch (error) {
-      throw classifyError(error, context, signal);
+      throw classifyError(error, this.context(), signal);
     }
   }
 
   async probe(signal: AbortSignal): Promise<void> {
-    const context = this.context();
     try {
-      const client = await this.connected(signal);
-      if (client.getProtocolEra() === 'modern') await client.discover({ signal });
-      else await client.ping({ signal });
+      await probeServer(await this.connected(signal), signal);
     } catch (error) {
-      throw classifyError(error, context, signal);
+      throw classifyError(error, this.context(), signal);
     }
   }
 

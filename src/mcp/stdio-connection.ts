@@ -22,6 +22,7 @@ import { CLIENT_INFO } from './http-connection.js';
 import type { StdioEndpointDefinition } from './mcp-definition.js';
 import { type CallContext, classifyError, McpCallError } from './mcp-errors.js';
 import type { ToolResultLike } from './result-mapping.js';
+import { listAllTools, probeServer } from './sdk-operations.js';
 
 /** How long a child must stay up before its restart delay starts over, ms. */
 const STABLE_MS = 10_000;
@@ -85,18 +86,7 @@ export class StdioConnection implements EndpointConnection {
 
   async listTools(signal?: AbortSignal): Promise<ToolList> {
     try {
-      const client = await this.connected(signal);
-      const list = await client.listTools(undefined, { ...(signal ? { signal } : {}), cacheMode: 'bypass' });
-      const result: ToolList = {
-        tools: list.tools.map((t) => ({
-          name: t.name,
-          ...(t.description ? { description: t.description } : {}),
-          ...(t.inputSchema ? { inputSchema: t.inputSchema as Record<string, unknown> } : {}),
-        })),
-      };
-      const ttl = (list as { ttlMs?: unknown }).ttlMs;
-      if (typeof ttl === 'number') result.ttlMs = ttl;
-      return result;
+      return await listAllTools(await this.connected(signal), signal);
     } catch (error) {
       throw classifyError(error, this.context(), signal);
     }
@@ -104,9 +94,7 @@ export class StdioConnection implements EndpointConnection {
 
   async probe(signal: AbortSignal): Promise<void> {
     try {
-      const client = await this.connected(signal);
-      if (client.getProtocolEra() === 'modern') await client.discover({ signal });
-      else await client.ping({ signal });
+      await probeServer(await this.connected(signal), signal);
     } catch (error) {
       throw classifyError(error, this.context(), signal);
     }
