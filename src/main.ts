@@ -115,6 +115,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       instanceId: config.instanceId,
       mcps: discovery.getMcps().length,
       workflows: engine.listWorkflows().length,
+      resumed: engine.resumedExecutions,
     },
     'orchestrator ready',
   );

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteExecutionStore } from '../src/store/index.js';
 import { eventually } from './support/eventually.js';
-import { ROOT, stdioEndpoint } from './support/mcp-harness.js';
+import { ROOT, readToolLog, stdioEndpoint } from './support/mcp-harness.js';
 
 interface Running {
   child: ChildProcess;
@@ -161,6 +161,66 @@ describe('SIGTERM', () => {
       expect(await replay.json()).toMatchObject({ id: started.id, status: 'completed' });
       again.child.kill('SIGTERM');
       expect(await again.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kill -9', () => {
+  it('resumes after a crash: done steps are not called again, the one in flight is, with its idempotency key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-kill-'));
+    try {
+      mkdirSync(join(dir, 'workflows'));
+      const log = join(dir, 'tools.log');
+      writeFileSync(
+        join(dir, 'mcp-registry.json'),
+        JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
+      );
+      writeFileSync(
+        join(dir, 'workflows', 'three.yaml'),
+        [
+          'name: three',
+          'version: "1"',
+          'steps:',
+          '  - { name: first, mcp: tools, action: echo, params: { text: one } }',
+          '  - { name: long, mcp: tools, action: slow, params: { ms: 1500 } }',
+          '  - { name: last, mcp: tools, action: plain, params: { text: $steps.first.result.text } }',
+          '',
+        ].join('\n'),
+      );
+      const env = {
+        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
+        WORKFLOWS_DIR: join(dir, 'workflows'),
+        DATABASE_URL: `sqlite:${join(dir, 'o.db')}`,
+      };
+      const first = run(env);
+      const started = await post(`${await first.url}/workflows/three/executions`, {});
+      await eventually(() =>
+        expect(readToolLog(log).some((e) => e.tool === 'slow' && e.event === 'call')).toBe(true),
+      );
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      const second = run(env);
+      const url = await second.url;
+      await eventually(async () => {
+        const doc = (await (await fetch(`${url}/executions/${started.id}`)).json()) as Record<
+          string,
+          unknown
+        >;
+        expect(doc).toMatchObject({
+          status: 'completed',
+          output: { first: { text: 'one' }, last: 'said: one' },
+        });
+      }, 20_000);
+      const calls = readToolLog(log).filter((e) => e.event === 'call');
+      expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(1);
+      const slow = calls.filter((e) => e.tool === 'slow');
+      expect(slow).toHaveLength(2);
+      expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

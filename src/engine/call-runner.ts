@@ -87,6 +87,8 @@ export class CallRunner {
     hooks: CallHooks,
     signal: AbortSignal,
     firstAttempt = 1,
+    /** Wait this long before the first attempt (a backoff a restart interrupted), ms. */
+    delayFirstMs = 0,
   ): Promise<CallOutcome> {
     let attempts = firstAttempt - 1;
     let current: Tracked | undefined;
@@ -174,10 +176,13 @@ export class CallRunner {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
-    const executed: Promise<CallOutcome> = retryPolicy.execute(attempt, signal).then(
-      (value) => ({ ok: true, value, attempts }),
-      (error: unknown) => ({ ok: false, attempts, error, aborted: false, inFlight: false }),
-    );
+    const delayed = delayFirstMs > 0 ? sleepUnlessAborted(delayFirstMs, signal) : Promise.resolve();
+    const executed: Promise<CallOutcome> = delayed
+      .then(() => retryPolicy.execute(attempt, signal))
+      .then(
+        (value) => ({ ok: true, value, attempts }),
+        (error: unknown) => ({ ok: false, attempts, error, aborted: false, inFlight: false }),
+      );
     try {
       // After an abort only the abort path decides, so a late rejection cannot hide a success.
       return await Promise.race([executed.then((o) => (signal.aborted ? aborted : o)), aborted]);
@@ -215,6 +220,20 @@ export class CallRunner {
     }
     return backoff;
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the attempt then sees the abort). */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    timer.unref?.();
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function settle(promise: Promise<unknown>): Promise<Settled> {

@@ -56,16 +56,51 @@ export class ExecutionRun implements SagaHost {
   }
 
   /** Runs to a final status and returns the final record. Never rejects. */
-  async run(): Promise<ExecutionRecord> {
-    try {
+  run(): Promise<ExecutionRecord> {
+    return this.guarded(async () => {
       await this.start();
-      const outcome = await this.runForward();
-      if (outcome.kind === 'completed') {
-        const output = await this.computeOutput();
-        if (output.ok) return await this.finish(ExecutionStatus.Completed, output.value);
-        return await this.rollBack({ kind: 'failed', step: 'output', error: serializeError(output.error) });
+      return this.afterForward(await this.runForward());
+    });
+  }
+
+  /**
+   * Resumes an execution a process left unfinished, from its stored record:
+   * completed and skipped steps are not called again (their results feed
+   * `$steps`), a step that was in flight is called again with the same
+   * idempotency key, a backoff waits out its stored `nextAttemptAt`, the
+   * workflow timeout keeps its stored deadline, and a rollback goes on with
+   * the compensations not yet done.
+   */
+  resume(): Promise<ExecutionRecord> {
+    return this.guarded(async () => {
+      if (this.record.status === ExecutionStatus.Queued) {
+        await this.start();
+        return this.afterForward(await this.runForward());
       }
-      return await this.rollBack(outcome);
+      this.restore();
+      await this.updateExecution({ owner: this.env.instanceId });
+      const deadline = this.record.deadlineAt ? Date.parse(this.record.deadlineAt) : Number.POSITIVE_INFINITY;
+      const rollback: Exclude<ForwardOutcome, { kind: 'completed' }> | undefined =
+        this.recordedRollback() ??
+        (deadline <= this.env.clock.now() ? { kind: 'aborted', reason: 'timed_out' } : undefined);
+      if (rollback) {
+        // A call in flight at the crash may have had its effect: the saga undoes it too.
+        for (const step of this.workflow.steps) {
+          const state = this.record.steps[step.name];
+          if (state?.status === StepStatus.Running) {
+            Object.assign(state, { status: StepStatus.Cancelled, completedSeq: ++this.completionSeq });
+            await this.saveStep(step.name, state);
+          }
+        }
+        return this.rollBack(rollback);
+      }
+      return this.afterForward(await this.runForward());
+    });
+  }
+
+  private async guarded(body: () => Promise<ExecutionRecord>): Promise<ExecutionRecord> {
+    try {
+      return await body();
     } catch (error) {
       // A store outage or a bug: record what we can, never leave the caller hanging.
       try {
@@ -79,6 +114,59 @@ export class ExecutionRun implements SagaHost {
         return this.record;
       }
     }
+  }
+
+  private async afterForward(outcome: ForwardOutcome): Promise<ExecutionRecord> {
+    if (outcome.kind === 'completed') {
+      const output = await this.computeOutput();
+      if (output.ok) return this.finish(ExecutionStatus.Completed, output.value);
+      return this.rollBack({ kind: 'failed', step: 'output', error: serializeError(output.error) });
+    }
+    return this.rollBack(outcome);
+  }
+
+  /** Rebuilds the in-memory state of a stored execution. */
+  private restore(): void {
+    for (const step of this.workflow.steps) {
+      const state = this.record.steps[step.name];
+      if (!state) continue;
+      if (state.completedSeq !== undefined)
+        this.completionSeq = Math.max(this.completionSeq, state.completedSeq);
+      if (state.status === StepStatus.Running) continue;
+      this.stepStatus[step.index] = state.status;
+      const view: StepView = { status: state.status, attempts: state.attempts };
+      if (state.result !== undefined) view.result = state.result;
+      if (state.error) view.error = state.error;
+      this.views[step.name] = view;
+    }
+  }
+
+  /** Whether the stored execution was already rolling back, and why. */
+  private recordedRollback(): Exclude<ForwardOutcome, { kind: 'completed' }> | undefined {
+    const { record } = this;
+    if (record.cancelReason !== undefined) {
+      this.cancelController.abort(
+        new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${record.cancelReason}`),
+      );
+      return { kind: 'aborted', reason: 'cancelled' };
+    }
+    if (record.error?.code === ErrorCode.WorkflowTimeout) return { kind: 'aborted', reason: 'timed_out' };
+    const failed = this.workflow.steps.find((s) => record.steps[s.name]?.status === StepStatus.Failed);
+    if (failed)
+      return {
+        kind: 'failed',
+        step: failed.name,
+        error: record.steps[failed.name]!.error ?? { code: ErrorCode.StepFailed, message: 'failed' },
+      };
+    if (record.status === ExecutionStatus.Compensating) {
+      const details = record.error?.details as { step?: string; cause?: SerializedError } | undefined;
+      return {
+        kind: 'failed',
+        step: details?.step ?? 'unknown',
+        error: details?.cause ?? record.error ?? { code: ErrorCode.StepFailed, message: 'failed' },
+      };
+    }
+    return undefined;
   }
 
   /** Ends an execution that was cancelled while still queued: it never ran, so nothing rolls back. */
@@ -101,7 +189,8 @@ export class ExecutionRun implements SagaHost {
   private async runForward(): Promise<ForwardOutcome> {
     if (this.cancelController.signal.aborted) return { kind: 'aborted', reason: 'cancelled' };
     const deadline = Date.parse(this.record.deadlineAt!);
-    const remaining = Math.max(1, deadline - this.env.clock.now());
+    const remaining = deadline - this.env.clock.now();
+    if (remaining <= 0) return { kind: 'aborted', reason: 'timed_out' };
     const policy = timeout(remaining, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
     return policy.execute(({ signal }) => this.forward(signal), this.cancelController.signal);
   }
@@ -163,7 +252,11 @@ export class ExecutionRun implements SagaHost {
           settle();
         });
       };
-      for (const step of steps) if (waiting[step.index] === 0) launch(step);
+      // On a resume, steps that already completed or were skipped release their dependents.
+      const done = (i: number) =>
+        this.stepStatus[i] === StepStatus.Completed || this.stepStatus[i] === StepStatus.Skipped;
+      for (const step of steps) if (done(step.index)) for (const d of step.dependents) waiting[d]! -= 1;
+      for (const step of steps) if (waiting[step.index] === 0 && !done(step.index)) launch(step);
       settle();
     });
   }
@@ -212,15 +305,25 @@ export class ExecutionRun implements SagaHost {
     }
     if (signal.aborted) return 'cancelled';
 
-    const record: StepRecord = {
-      status: StepStatus.Running,
-      attempts: 0,
-      startedAt: null,
-      completedAt: null,
-      durationMs: null,
-    };
+    // A step in flight (or in backoff) when a process stopped goes on where it was.
+    const previous = this.record.steps[step.name];
+    const resuming = previous?.status === StepStatus.Running;
+    const record: StepRecord = resuming
+      ? previous
+      : { status: StepStatus.Running, attempts: 0, startedAt: null, completedAt: null, durationMs: null };
     this.record.steps[step.name] = record;
-    let startedMs = 0;
+    let startedMs = record.startedAt ? Date.parse(record.startedAt) : 0;
+    let firstAttempt = 1;
+    let delayFirstMs = 0;
+    if (resuming) {
+      if (record.nextAttemptAt) {
+        firstAttempt = record.attempts + 1;
+        delayFirstMs = Math.max(0, Date.parse(record.nextAttemptAt) - this.env.clock.now());
+      } else {
+        // The attempt in flight is made again, with the same idempotency key.
+        firstAttempt = Math.max(1, record.attempts);
+      }
+    }
     const timeoutMs = resolveTimeout(this.env, step.policy.timeoutMs, step.target);
     const outcome = await this.env.calls.run(
       step.policy,
@@ -230,12 +333,13 @@ export class ExecutionRun implements SagaHost {
         beforeAttempt: async (attempt) => {
           record.attempts = attempt;
           delete record.nextAttemptAt;
-          if (attempt === 1) {
+          const first = record.startedAt === null;
+          if (first) {
             startedMs = this.env.clock.now();
             record.startedAt = new Date(startedMs).toISOString();
           }
           await this.saveStep(step.name, record);
-          if (attempt === 1) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
+          if (first) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
         },
         onRetry: (attempt, delayMs, error) => {
           const serialized = serializeError(error);
@@ -256,6 +360,8 @@ export class ExecutionRun implements SagaHost {
         },
       },
       signal,
+      firstAttempt,
+      delayFirstMs,
     );
 
     const endMs = this.env.clock.now();
@@ -370,17 +476,19 @@ export class ExecutionRun implements SagaHost {
     }
     const error = this.rollbackError(outcome);
     const plan = compensationPlan(this.workflow, this.record);
-    let compensationFailed = false;
     if (plan.length > 0) {
       await this.updateExecution({ status: ExecutionStatus.Compensating, error });
-      const result = await runCompensations(this, reason, plan, neverAborted);
-      compensationFailed = result.failed > 0;
+      await runCompensations(this, reason, plan, neverAborted);
     }
+    // Counted from the records, so compensations done before a restart count too.
+    const states = Object.values(this.record.steps).map((s) => s.status);
+    const compensationFailed = states.includes(StepStatus.CompensationFailed);
+    const compensated = compensationFailed || states.includes(StepStatus.Compensated);
     let status: ExecutionStatus;
     if (compensationFailed) status = ExecutionStatus.CompensationFailed;
     else if (reason === 'cancelled') status = ExecutionStatus.Cancelled;
     else if (reason === 'timed_out') status = ExecutionStatus.TimedOut;
-    else status = plan.length > 0 ? ExecutionStatus.Compensated : ExecutionStatus.Failed;
+    else status = compensated ? ExecutionStatus.Compensated : ExecutionStatus.Failed;
     return this.finish(status, null, error);
   }
 

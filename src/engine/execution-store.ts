@@ -111,6 +111,8 @@ export interface ExecutionStore {
   getWorkflowVersion(name: string, version: string): Promise<WorkflowRecord | undefined>;
   /** Inserts an execution; with an idempotency key already used, returns the execution that holds it. */
   createExecution(record: ExecutionRecord): Promise<CreateResult>;
+  /** Executions a process left unfinished (queued, running, compensating), oldest first: what a restart resumes. */
+  listUnfinished(): Promise<ExecutionRecord[]>;
   /** The execution created with this idempotency key, if any. */
   findByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined>;
   updateExecution(id: string, patch: ExecutionPatch): Promise<void>;

@@ -99,6 +99,8 @@ interface Registered {
 
 interface Active {
   run: ExecutionRun;
+  /** Left unfinished by an earlier process: resumed rather than started. */
+  resume?: boolean;
   done: Promise<ExecutionRecord>;
   resolve?: (record: ExecutionRecord) => void;
 }
@@ -165,6 +167,57 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * while an MCP is briefly missing from discovery.
    */
   async initialize(): Promise<void> {
+    await this.loadWorkflows();
+    await this.recover();
+  }
+
+  /**
+   * Resumes what an earlier process left unfinished (crash, kill -9, a drain
+   * that timed out): executions that were running or compensating first,
+   * then the queued ones, in the order they were created, within the
+   * concurrency limit.
+   */
+  private async recover(): Promise<void> {
+    const unfinished = await this.store.listUnfinished();
+    const order = (r: ExecutionRecord) => (r.status === ExecutionStatus.Queued ? 1 : 0);
+    for (const record of unfinished.sort((a, b) => order(a) - order(b))) {
+      if (this.active.has(record.id)) continue;
+      const workflow =
+        this.versions.get(versionKey(record.workflow)) ??
+        (await this.storedVersion(record.workflow.name, record.workflow.version).catch(() => undefined));
+      if (!workflow) {
+        // Nothing to run it with: end it, saying why, rather than leave it hanging.
+        await this.store.updateExecution(record.id, {
+          status: ExecutionStatus.Failed,
+          owner: null,
+          completedAt: new Date(this.clock.now()).toISOString(),
+          error: {
+            code: ErrorCode.WorkflowNotFound,
+            message: `workflow '${record.workflow.name}' version '${record.workflow.version}' is not stored; cannot resume`,
+          },
+        });
+        continue;
+      }
+      const active: Active = {
+        run: new ExecutionRun(this.env, workflow, record),
+        done: undefined as never,
+        resume: true,
+      };
+      active.done = new Promise<ExecutionRecord>((resolve) => {
+        active.resolve = resolve;
+      });
+      this.active.set(record.id, active);
+      this.queue.push(record.id);
+    }
+    this.admit();
+  }
+
+  /** How many executions were resumed or are waiting to be (for logs). */
+  get resumedExecutions(): number {
+    return [...this.active.values()].filter((a) => a.resume).length;
+  }
+
+  private async loadWorkflows(): Promise<void> {
     for (const record of await this.store.listWorkflows()) {
       try {
         const compiled = await this.compiler.compile(record.definition);
@@ -457,10 +510,10 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         this.queueHead = 0;
       }
       const active = this.active.get(id);
-      if (!active || active.run.record.status !== ExecutionStatus.Queued) continue;
+      if (!active || (!active.resume && active.run.record.status !== ExecutionStatus.Queued)) continue;
       this.running += 1;
-      this.counters.started += 1;
-      void active.run.run().then(() => {
+      if (!active.resume) this.counters.started += 1;
+      void (active.resume ? active.run.resume() : active.run.run()).then(() => {
         this.running -= 1;
         this.settle(id, active);
         this.admit();

@@ -122,6 +122,9 @@ export class SqliteExecutionStore implements ExecutionStore {
       ),
       getExecution: db.prepare('SELECT * FROM executions WHERE id = ?'),
       getByKey: db.prepare('SELECT * FROM executions WHERE idempotency_key = ?'),
+      unfinished: db.prepare(
+        "SELECT * FROM executions WHERE status IN ('queued', 'running', 'compensating') ORDER BY id",
+      ),
       saveStep: db.prepare(
         `INSERT INTO steps (execution_id, name, state) VALUES (?, ?, ?)
          ON CONFLICT (execution_id, name) DO UPDATE SET state = excluded.state`,
@@ -178,6 +181,10 @@ export class SqliteExecutionStore implements ExecutionStore {
       };
     });
     return create();
+  }
+
+  async listUnfinished(): Promise<ExecutionRecord[]> {
+    return (this.statements.unfinished.all() as ExecutionRow[]).map((row) => this.load(row));
   }
 
   async findByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined> {

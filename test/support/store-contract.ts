@@ -154,6 +154,32 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await store.createExecution(newExecution())).created).toBe(true);
     });
 
+    it('lists the unfinished executions a restart resumes, oldest first, with their steps', async () => {
+      const made: ExecutionRecord[] = [];
+      for (const status of [
+        'completed',
+        'running',
+        'queued',
+        'failed',
+        'compensating',
+        'cancelled',
+      ] as const) {
+        const record = newExecution({ status });
+        made.push(record);
+        await store.createExecution(record);
+      }
+      await store.saveStep(made[1]!.id, 'a', {
+        status: 'running',
+        attempts: 2,
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+      });
+      const unfinished = await store.listUnfinished();
+      expect(unfinished.map((r) => r.status)).toEqual(['running', 'queued', 'compensating']);
+      expect(unfinished[0]!.steps.a).toMatchObject({ status: 'running', attempts: 2 });
+    });
+
     it('lists newest first with filters and a cursor that walks every page once', async () => {
       const made: ExecutionRecord[] = [];
       for (let i = 0; i < 7; i++) {
