@@ -87,8 +87,11 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 /** Reads and validates the configuration; throws {@link ConfigError} on the first bad variable. */
 export function loadConfig(env: Env): Config {
   const databaseUrl = text(env, 'DATABASE_URL', 'sqlite:./data/orchestrator.db');
-  if (!/^sqlite:.+/.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', 'expected sqlite:<path> or sqlite::memory:');
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'expected sqlite:<path>, sqlite::memory: or postgres://user:password@host:port/database',
+    );
   }
   const discoveryMethods = list(env, 'DISCOVERY_METHODS');
   for (const method of discoveryMethods) {

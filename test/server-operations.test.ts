@@ -287,7 +287,10 @@ describe('configuration', () => {
         { LOG_LEVEL: 'loud' },
         "LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got 'loud'",
       ],
-      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL: expected sqlite:<path> or sqlite::memory:'],
+      [
+        { DATABASE_URL: 'mysql://x' },
+        'DATABASE_URL: expected sqlite:<path>, sqlite::memory: or postgres://user:password@host:port/database',
+      ],
       [{ API_KEYS: 'short' }, 'API_KEYS: expected a comma list of keys of at least 16 characters'],
       [
         { DISCOVERY_METHODS: 'file,carrier-pigeon' },

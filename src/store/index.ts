@@ -1,4 +1,5 @@
 /** Adapters of the engine's execution store port. */
 export { decodeCursor, encodeCursor } from './cursor.js';
 export { DEFAULT_DATABASE_URL, openStore } from './open-store.js';
+export { PostgresExecutionStore, type PostgresStoreOptions } from './postgres-store.js';
 export { SqliteExecutionStore, type SqliteStoreOptions } from './sqlite-store.js';

@@ -4,6 +4,7 @@
  * PostgreSQL (`postgres://`) arrives with durable multi-replica execution.
  */
 import { ErrorCode, type ExecutionStore, OrchestratorError } from '../engine/index.js';
+import { PostgresExecutionStore } from './postgres-store.js';
 import { SqliteExecutionStore } from './sqlite-store.js';
 
 /** Default `DATABASE_URL`. */
@@ -16,7 +17,9 @@ export function openStore(databaseUrl: string = DEFAULT_DATABASE_URL): Execution
     if (!path) throw badUrl(databaseUrl, 'a path after sqlite:');
     return new SqliteExecutionStore({ path });
   }
-  throw badUrl(databaseUrl, 'sqlite:<path> or sqlite::memory:');
+  if (/^postgres(ql)?:\/\//.test(databaseUrl))
+    return new PostgresExecutionStore({ connectionString: databaseUrl });
+  throw badUrl(databaseUrl, 'sqlite:<path>, sqlite::memory: or postgres://...');
 }
 
 function badUrl(url: string, expected: string): OrchestratorError {

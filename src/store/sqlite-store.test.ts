@@ -56,7 +56,7 @@ describe('SQLite store on disk', () => {
     expect(await memory.listWorkflows()).toEqual([]);
     await memory.close();
     expect(() => openStore('mysql://db/x')).toThrow(
-      "DATABASE_URL 'mysql:…' is not supported: expected sqlite:<path> or sqlite::memory:",
+      "DATABASE_URL 'mysql:…' is not supported: expected sqlite:<path>, sqlite::memory: or postgres://...",
     );
     expect(() => openStore('sqlite:')).toThrow(/expected a path after sqlite:/);
   });

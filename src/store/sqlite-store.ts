@@ -20,6 +20,15 @@ import {
   type WorkflowRecord,
 } from '../engine/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import {
+  type ExecutionRow,
+  encodeJson,
+  PATCH_COLUMNS,
+  toRecord,
+  toRow,
+  toWorkflowRecord,
+  type WorkflowRow,
+} from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { workflowConflict } from './store-errors.js';
 
@@ -28,45 +37,6 @@ export interface SqliteStoreOptions {
   /** File path, or `:memory:`. Parent directories are created. */
   path: string;
 }
-
-interface ExecutionRow {
-  id: string;
-  workflow_name: string;
-  workflow_version: string;
-  status: string;
-  owner: string | null;
-  input: string | null;
-  output: string | null;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  duration_ms: number | null;
-  deadline_at: string | null;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  cancel_reason: string | null;
-}
-
-interface WorkflowRow {
-  name: string;
-  version: string;
-  definition: string;
-  registered_at: string;
-}
-
-/** Column and encoding of each patchable execution field. */
-const PATCH_COLUMNS: Record<keyof ExecutionPatch, { column: string; json: boolean }> = {
-  status: { column: 'status', json: false },
-  owner: { column: 'owner', json: false },
-  output: { column: 'output', json: true },
-  error: { column: 'error', json: true },
-  startedAt: { column: 'started_at', json: false },
-  completedAt: { column: 'completed_at', json: false },
-  durationMs: { column: 'duration_ms', json: false },
-  deadlineAt: { column: 'deadline_at', json: false },
-  cancelReason: { column: 'cancel_reason', json: false },
-};
 
 /** SQLite adapter of the execution store port. */
 export class SqliteExecutionStore implements ExecutionStore {
@@ -257,64 +227,4 @@ export class SqliteExecutionStore implements ExecutionStore {
     }
     return toRecord(row, steps);
   }
-}
-
-function encodeJson(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
-function decodeJson(text: string | null): unknown {
-  return text === null ? null : JSON.parse(text);
-}
-
-function toWorkflowRecord(row: WorkflowRow): WorkflowRecord {
-  return {
-    name: row.name,
-    version: row.version,
-    definition: JSON.parse(row.definition),
-    registeredAt: row.registered_at,
-  };
-}
-
-function toRow(record: ExecutionRecord): ExecutionRow {
-  return {
-    id: record.id,
-    workflow_name: record.workflow.name,
-    workflow_version: record.workflow.version,
-    status: record.status,
-    owner: record.owner,
-    input: encodeJson(record.input),
-    output: encodeJson(record.output),
-    error: encodeJson(record.error),
-    created_at: record.createdAt,
-    started_at: record.startedAt,
-    completed_at: record.completedAt,
-    duration_ms: record.durationMs,
-    deadline_at: record.deadlineAt,
-    idempotency_key: record.idempotencyKey ?? null,
-    request_hash: record.requestHash ?? null,
-    cancel_reason: record.cancelReason ?? null,
-  };
-}
-
-function toRecord(row: ExecutionRow, steps: Record<string, StepRecord>): ExecutionRecord {
-  const record: ExecutionRecord = {
-    id: row.id,
-    workflow: { name: row.workflow_name, version: row.workflow_version },
-    status: row.status as ExecutionRecord['status'],
-    owner: row.owner,
-    input: decodeJson(row.input),
-    output: decodeJson(row.output),
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    completedAt: row.completed_at,
-    durationMs: row.duration_ms,
-    deadlineAt: row.deadline_at,
-    steps,
-  };
-  if (row.error !== null) record.error = JSON.parse(row.error);
-  if (row.idempotency_key !== null) record.idempotencyKey = row.idempotency_key;
-  if (row.request_hash !== null) record.requestHash = row.request_hash;
-  if (row.cancel_reason !== null) record.cancelReason = row.cancel_reason;
-  return record;
 }
