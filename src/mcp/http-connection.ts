@@ -15,13 +15,12 @@ import type {
   ConnectionHooks,
   EndpointConnection,
   ProtocolEra,
-  ToolList,
   WireAnswer,
 } from './endpoint-connection.js';
 import { leanToolsCall, type NegotiatedSession, SessionExpiredError } from './lean-call.js';
 import type { HttpEndpointDefinition } from './mcp-definition.js';
 import { type CallContext, classifyError } from './mcp-errors.js';
-import { listAllTools, probeServer } from './sdk-operations.js';
+import { SdkBackedConnection } from './sdk-operations.js';
 
 /** Options of {@link HttpConnection}. */
 export interface HttpConnectionOptions {
@@ -38,7 +37,7 @@ export interface HttpConnectionOptions {
 export const CLIENT_INFO = { name: 'orchestrator-mcp', version: VERSION } as const;
 
 /** One HTTP endpoint of an MCP. */
-export class HttpConnection implements EndpointConnection {
+export class HttpConnection extends SdkBackedConnection implements EndpointConnection {
   private readonly pool: Pool;
   private readonly url: URL;
   private readonly path: string;
@@ -50,6 +49,7 @@ export class HttpConnection implements EndpointConnection {
   private seq = 0;
 
   constructor(private readonly options: HttpConnectionOptions) {
+    super();
     this.url = new URL(options.endpoint.url);
     this.path = `${this.url.pathname}${this.url.search}`;
     // Calls are bounded by the MCP's maxConcurrency above this; the headroom is for the SDK's
@@ -82,22 +82,6 @@ export class HttpConnection implements EndpointConnection {
       }
     } catch (error) {
       throw classifyError(error, context, options.signal);
-    }
-  }
-
-  async listTools(signal?: AbortSignal): Promise<ToolList> {
-    try {
-      return await listAllTools(await this.connected(signal), signal);
-    } catch (error) {
-      throw classifyError(error, this.context(), signal);
-    }
-  }
-
-  async probe(signal: AbortSignal): Promise<void> {
-    try {
-      await probeServer(await this.connected(signal), signal);
-    } catch (error) {
-      throw classifyError(error, this.context(), signal);
     }
   }
 
@@ -181,7 +165,7 @@ export class HttpConnection implements EndpointConnection {
    * bounded by the connect timeout alone: one caller giving up must not
    * fail the others.
    */
-  private async connected(signal?: AbortSignal): Promise<Client> {
+  protected async connected(signal?: AbortSignal): Promise<Client> {
     if (this.client && this.session) return this.client;
     if (this.closed) throw new Error('connection closed');
     this.connecting ??= this.connect().finally(() => {
@@ -251,7 +235,7 @@ export class HttpConnection implements EndpointConnection {
     this.session = session;
   }
 
-  private context(tool?: string): CallContext {
+  protected context(tool?: string): CallContext {
     return { mcp: this.options.mcp, endpoint: this.options.endpoint.name, ...(tool ? { tool } : {}) };
   }
 }

@@ -15,14 +15,13 @@ import type {
   ConnectionHooks,
   EndpointConnection,
   ProtocolEra,
-  ToolList,
   WireAnswer,
 } from './endpoint-connection.js';
 import { CLIENT_INFO } from './http-connection.js';
 import type { StdioEndpointDefinition } from './mcp-definition.js';
 import { type CallContext, classifyError, McpCallError } from './mcp-errors.js';
 import type { ToolResultLike } from './result-mapping.js';
-import { listAllTools, probeServer } from './sdk-operations.js';
+import { SdkBackedConnection } from './sdk-operations.js';
 
 /** How long a child must stay up before its restart delay starts over, ms. */
 const STABLE_MS = 10_000;
@@ -39,7 +38,7 @@ export interface StdioConnectionOptions {
 }
 
 /** One stdio endpoint of an MCP. */
-export class StdioConnection implements EndpointConnection {
+export class StdioConnection extends SdkBackedConnection implements EndpointConnection {
   private client: Client | undefined;
   private transport: StdioClientTransport | undefined;
   private connecting: Promise<Client> | undefined;
@@ -51,7 +50,9 @@ export class StdioConnection implements EndpointConnection {
   private currentEra: ProtocolEra | undefined;
   private version: string | undefined;
 
-  constructor(private readonly options: StdioConnectionOptions) {}
+  constructor(private readonly options: StdioConnectionOptions) {
+    super();
+  }
 
   get era(): ProtocolEra | undefined {
     return this.currentEra;
@@ -84,22 +85,6 @@ export class StdioConnection implements EndpointConnection {
     }
   }
 
-  async listTools(signal?: AbortSignal): Promise<ToolList> {
-    try {
-      return await listAllTools(await this.connected(signal), signal);
-    } catch (error) {
-      throw classifyError(error, this.context(), signal);
-    }
-  }
-
-  async probe(signal: AbortSignal): Promise<void> {
-    try {
-      await probeServer(await this.connected(signal), signal);
-    } catch (error) {
-      throw classifyError(error, this.context(), signal);
-    }
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.restartTimer);
@@ -111,7 +96,7 @@ export class StdioConnection implements EndpointConnection {
     await client?.close().catch(() => undefined);
   }
 
-  private async connected(signal?: AbortSignal): Promise<Client> {
+  protected async connected(signal?: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
     if (this.closed) throw new Error('connection closed');
     if (this.down) {
@@ -192,7 +177,7 @@ export class StdioConnection implements EndpointConnection {
     this.restartTimer.unref();
   }
 
-  private context(tool?: string): CallContext {
+  protected context(tool?: string): CallContext {
     return { mcp: this.options.mcp, endpoint: this.options.endpoint.name, ...(tool ? { tool } : {}) };
   }
 }
