@@ -39,4 +39,43 @@ describe('PostgreSQL store', () => {
     expect((await reopened.listWorkflows()).map((w) => w.name)).toEqual(['w']);
     await reopened.close();
   });
+
+  it('resumes on restart only the executions this replica owned', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const store = new PostgresExecutionStore({ connectionString: url });
+    const { WorkflowEngine } = await import('../src/engine/index.js');
+    const definition = { name: 'w', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] };
+    await store.saveWorkflow({
+      name: 'w',
+      version: '1',
+      definition: definition as never,
+      registeredAt: new Date().toISOString(),
+    });
+    const base = {
+      workflow: { name: 'w', version: '1' },
+      status: 'running' as const,
+      input: {},
+      output: null,
+      createdAt: new Date().toISOString(),
+      startedAt: new Date().toISOString(),
+      completedAt: null,
+      durationMs: null,
+      deadlineAt: new Date(Date.now() + 60_000).toISOString(),
+      steps: {},
+    };
+    await store.createExecution({ ...base, id: '0190b000-0000-7000-8000-000000000001', owner: 'replica-a' });
+    await store.createExecution({ ...base, id: '0190b000-0000-7000-8000-000000000002', owner: 'replica-b' });
+    const caller = new ScriptedCaller({ t: respond('ok') });
+    const engine = new WorkflowEngine({ store, stepCaller: caller, instanceId: 'replica-a' });
+    await engine.initialize();
+    expect(await engine.waitForExecution('0190b000-0000-7000-8000-000000000001', 10_000)).toMatchObject({
+      status: 'completed',
+    });
+    expect(caller.calls.map((c) => c.request.executionId)).toEqual(['0190b000-0000-7000-8000-000000000001']);
+    expect(await store.getExecution('0190b000-0000-7000-8000-000000000002')).toMatchObject({
+      status: 'running',
+      owner: 'replica-b',
+    });
+    await store.close();
+  });
 });

@@ -101,6 +101,11 @@ export type CreateResult = { created: true } | { created: false; existing: Execu
 
 /** Durable state of workflows and executions. */
 export interface ExecutionStore {
+  /**
+   * True when several processes may share the store (PostgreSQL): a
+   * restarted process then resumes only the executions it owned.
+   */
+  readonly shared?: boolean;
   /** Adds or re-activates a version, which becomes the current one of its name. */
   saveWorkflow(record: WorkflowRecord): Promise<void>;
   /** Unregisters every version of a name (kept for executions that reference them). */

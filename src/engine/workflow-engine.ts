@@ -178,7 +178,11 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * concurrency limit.
    */
   private async recover(): Promise<void> {
-    const unfinished = await this.store.listUnfinished();
+    // On a shared store another live replica may own an execution: until leases let replicas
+    // hand work over, a process resumes only what it owned itself (a stable INSTANCE_ID).
+    const unfinished = (await this.store.listUnfinished()).filter(
+      (r) => !this.store.shared || r.owner === this.env.instanceId,
+    );
     const order = (r: ExecutionRecord) => (r.status === ExecutionStatus.Queued ? 1 : 0);
     for (const record of unfinished.sort((a, b) => order(a) - order(b))) {
       if (this.active.has(record.id)) continue;

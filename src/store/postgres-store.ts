@@ -41,6 +41,8 @@ const MIGRATION_LOCK = 424_242_001;
 
 /** PostgreSQL adapter of the execution store port. */
 export class PostgresExecutionStore implements ExecutionStore {
+  /** Replicas share it. */
+  readonly shared = true;
   private readonly pool: pg.Pool;
   private readonly ready: Promise<void>;
 
