@@ -17,7 +17,7 @@ import { createLogger } from './server/logger.js';
 import { Readiness } from './server/readiness.js';
 import { createTelemetry } from './server/telemetry.js';
 import { WorkflowsDirectory } from './server/workflows-dir.js';
-import { openStore } from './store/index.js';
+import { openStore, PostgresChangeBus } from './store/index.js';
 
 /** A running orchestrator. */
 export interface Orchestrator {
@@ -50,6 +50,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   const readiness = new Readiness();
   const store = openStore(config.databaseUrl);
+  // Replicas sharing PostgreSQL tell each other about registrations and breaker resets.
+  const bus = store.shared
+    ? new PostgresChangeBus({
+        connectionString: config.databaseUrl,
+        onError: (error) =>
+          logger.warn({ error: error.message }, 'change notifications lost their connection; reconnecting'),
+      })
+    : undefined;
   const discovery = new MCPDiscoveryService({
     registryPath: config.registryPath,
     healthCheckInterval: config.healthCheckInterval,
@@ -65,6 +73,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     maxConcurrentSteps: config.maxConcurrentSteps,
     maxSteps: config.maxWorkflowSteps,
     defaultTimeoutMs: config.defaultTimeout,
+    ...(bus ? { changeBus: bus } : {}),
     readFile: (path) => readFile(path, 'utf8'),
   });
   const telemetry = createTelemetry({ engine, discovery, logger });
@@ -91,19 +100,39 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     readiness,
     apiKeys: config.apiKeys,
     maxWorkflowSteps: config.maxWorkflowSteps,
+    ...(bus
+      ? {
+          onBreakerReset: (mcp: string) =>
+            void bus
+              .publish({ kind: 'breaker_reset', mcp, origin: config.instanceId })
+              .catch(() => undefined),
+        }
+      : {}),
   });
 
   // Listen first: /health answers (and /ready says 503) while the registry,
   // the stored workflows and WORKFLOWS_DIR load, so a slow start is not taken for a dead process.
   const address = await fastify.listen({ port: config.port, host: config.host });
   const workflows = new WorkflowsDirectory({ dir: config.workflowsDir, engine, logger });
+  let stopBreakerResets: (() => Promise<void>) | undefined;
   try {
     await discovery.initialize();
+    if (bus) {
+      stopBreakerResets = await bus.subscribe((change) => {
+        if (change.kind === 'breaker_reset' && change.origin !== config.instanceId) {
+          discovery.resetCircuitBreaker(change.mcp);
+          logger.info({ mcp: change.mcp, from: change.origin }, 'circuit breaker reset by another replica');
+        }
+      });
+    }
     await engine.initialize();
     await workflows.start();
   } catch (error) {
     await workflows.close();
     await fastify.close();
+    await engine.close();
+    await stopBreakerResets?.();
+    await bus?.close();
     await discovery.close();
     await store.close();
     throw error;
@@ -135,6 +164,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       // Server-sent events and ?wait requests end with what they have, rather than being cut.
       readiness.markClosing();
       await fastify.close();
+      await engine.close();
+      await stopBreakerResets?.();
+      await bus?.close();
       // The store closes before the MCP clients: an execution that outlived the drain stays
       // recorded as running (resumable), instead of recording failures as its calls are cut.
       await store.close();

@@ -1,5 +1,6 @@
 /** The workflow engine: definitions, scheduling, resilience, saga, and the ports it needs. */
 export { abortReason, type CallOutcome, CallRunner } from './call-runner.js';
+export type { Change, ChangeBus } from './change-bus.js';
 export type {
   CallPolicy,
   CallTarget,

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { bulkhead } from 'cockatiel';
 import { CallRunner } from './call-runner.js';
+import type { ChangeBus } from './change-bus.js';
 import type { CompiledWorkflow } from './compiled-workflow.js';
 import type { WorkflowDefinition } from './definition.js';
 import { ErrorCode, OrchestratorError } from './errors.js';
@@ -42,6 +43,8 @@ export interface WorkflowEngineOptions extends WorkflowCompilerOptions {
   maxConcurrentSteps?: number;
   /** Per-attempt step timeout when neither the step nor its MCP sets one, ms (30000). */
   defaultStepTimeoutMs?: number;
+  /** Tells other replicas sharing the store about registrations, and hears theirs. */
+  changeBus?: ChangeBus;
   /** New execution ids (UUIDv7 by default). */
   idGenerator?: (now: number) => string;
 }
@@ -119,6 +122,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   /** Starts past the capacity check but not yet queued, so concurrent starts cannot overfill the queue. */
   private reserved = 0;
   private registrations: Promise<unknown> = Promise.resolve();
+  private stopListening: (() => Promise<void>) | undefined;
   private queueHead = 0;
   private running = 0;
   private draining = false;
@@ -168,7 +172,42 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    */
   async initialize(): Promise<void> {
     await this.loadWorkflows();
+    if (this.options.changeBus) {
+      this.stopListening = await this.options.changeBus.subscribe((change) => {
+        if (change.kind === 'workflow' && change.origin !== this.env.instanceId)
+          void this.refreshWorkflow(change.name);
+      });
+    }
     await this.recover();
+  }
+
+  /** Stops hearing other replicas' changes. */
+  async close(): Promise<void> {
+    await this.stopListening?.();
+    this.stopListening = undefined;
+  }
+
+  /** Takes a name's current version from the store, after another replica changed it. */
+  private refreshWorkflow(name: string): Promise<void> {
+    const next = this.registrations.then(async () => {
+      const current = (await this.store.listWorkflows()).find((w) => w.name === name);
+      if (!current) {
+        this.workflows.delete(name);
+        return;
+      }
+      const compiled =
+        this.versions.get(versionKey(current)) ?? (await this.compiler.compile(current.definition));
+      this.versions.set(versionKey(compiled), compiled);
+      this.workflows.set(name, { compiled, registeredAt: current.registeredAt });
+    });
+    this.registrations = next.catch(() => undefined);
+    return next.catch(() => undefined);
+  }
+
+  private announce(name: string): void {
+    void this.options.changeBus
+      ?.publish({ kind: 'workflow', name, origin: this.env.instanceId })
+      .catch(() => undefined);
   }
 
   /**
@@ -271,7 +310,9 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     this.versions.set(key, compiled);
     const registered = { compiled, registeredAt };
     this.workflows.set(compiled.name, registered);
-    return { workflow: summary(registered), created: !existing };
+    this.announce(compiled.name);
+    // Not the current version before (new, re-registered after a delete, or an older one made current): created.
+    return { workflow: summary(registered), created: true };
   }
 
   /** Reads a YAML or JSON file and registers it. */
@@ -291,6 +332,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     if (!this.workflows.has(name)) return false;
     await this.store.deleteWorkflow(name);
     this.workflows.delete(name);
+    this.announce(name);
     return true;
   }
 
