@@ -32,6 +32,7 @@ export interface Config {
   healthCheckInterval: number;
   apiKeys: string[];
   shutdownTimeout: number;
+  leaseDuration: number;
   bodyLimit: number;
   maxWorkflowSteps: number;
   instanceId: string;
@@ -131,6 +132,7 @@ export function loadConfig(env: Env): Config {
     healthCheckInterval: integer(env, 'HEALTH_CHECK_INTERVAL', 30_000, 100, 2_147_483_647),
     apiKeys,
     shutdownTimeout: integer(env, 'SHUTDOWN_TIMEOUT', 30_000, 0, 3_600_000),
+    leaseDuration: integer(env, 'LEASE_DURATION', 30_000, 300, 3_600_000),
     bodyLimit: integer(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     maxWorkflowSteps: integer(env, 'MAX_WORKFLOW_STEPS', 500, 1, 100_000),
     instanceId: text(env, 'INSTANCE_ID', hostname()),

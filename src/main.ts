@@ -49,7 +49,7 @@ export interface StartOptions {
 export async function start(config: Config, options: StartOptions = {}): Promise<Orchestrator> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   const readiness = new Readiness();
-  const store = openStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl, { leaseMs: config.leaseDuration });
   // Replicas sharing PostgreSQL tell each other about registrations and breaker resets.
   const bus = store.shared
     ? new PostgresChangeBus({
@@ -71,6 +71,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     maxConcurrentWorkflows: config.maxConcurrentWorkflows,
     maxQueuedWorkflows: config.maxQueuedWorkflows,
     maxConcurrentSteps: config.maxConcurrentSteps,
+    leaseMs: config.leaseDuration,
     maxSteps: config.maxWorkflowSteps,
     defaultTimeoutMs: config.defaultTimeout,
     ...(bus ? { changeBus: bus } : {}),

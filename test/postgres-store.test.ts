@@ -3,11 +3,14 @@
  * started by the test setup), the same suite SQLite runs; and the engine on
  * it end to end.
  */
+
+import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { OrchestrationEngine } from '../src/index.js';
 import { openStore, PostgresExecutionStore } from '../src/store/index.js';
+import { eventually } from './support/eventually.js';
 import { freshDatabase } from './support/postgres-cluster.js';
-import { respond, ScriptedCaller } from './support/scripted-caller.js';
+import { hang, respond, ScriptedCaller } from './support/scripted-caller.js';
 import { describeStoreContract } from './support/store-contract.js';
 
 describeStoreContract('PostgreSQL', async () => ({
@@ -76,6 +79,83 @@ describe('PostgreSQL store', () => {
       status: 'running',
       owner: 'replica-b',
     });
+    await store.close();
+  });
+
+  it('leases executions: a live lease is not claimed, a run-out one is, and a restart claims its own', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const store = new PostgresExecutionStore({ connectionString: url, leaseMs: 60_000 });
+    const now = new Date().toISOString();
+    const base = {
+      workflow: { name: 'w', version: '1' },
+      status: 'running' as const,
+      input: {},
+      output: null,
+      createdAt: now,
+      startedAt: now,
+      completedAt: null,
+      durationMs: null,
+      deadlineAt: null,
+      steps: {},
+    };
+    const ids = ['0190c000-0000-7000-8000-000000000001', '0190c000-0000-7000-8000-000000000002'];
+    await store.createExecution({ ...base, id: ids[0]!, owner: 'a' });
+    await store.createExecution({ ...base, id: ids[1]!, owner: 'a' });
+    expect(await store.claimExecutions({ owner: 'b', limit: 10, leaseMs: 1000, own: false })).toEqual([]);
+    // a restarting under the same name takes its own back at once.
+    expect(
+      (await store.claimExecutions({ owner: 'a', limit: 1, leaseMs: 1000, own: true })).map((r) => r.id),
+    ).toEqual([ids[0]]);
+
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      await sql.query(`UPDATE orchestrator_executions SET lease_until = now() - interval '1 second'`);
+    } finally {
+      await sql.end();
+    }
+    const taken = await store.claimExecutions({ owner: 'b', limit: 10, leaseMs: 60_000, own: false });
+    expect(taken.map((r) => [r.id, r.owner])).toEqual([
+      [ids[0], 'b'],
+      [ids[1], 'b'],
+    ]);
+    expect(await store.renewLeases('a', ids, 1000)).toEqual(ids);
+    expect(await store.renewLeases('b', ids, 60_000)).toEqual([]);
+    expect(await store.claimExecutions({ owner: 'c', limit: 10, leaseMs: 1000, own: false })).toEqual([]);
+    await store.close();
+  });
+
+  it('stops running an execution another replica took over, without writing over its work', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const store = new PostgresExecutionStore({ connectionString: url });
+    const { WorkflowEngine } = await import('../src/engine/index.js');
+    const caller = new ScriptedCaller({ t: hang() });
+    const engine = new WorkflowEngine({ store, stepCaller: caller, instanceId: 'replica-a', leaseMs: 300 });
+    await engine.initialize();
+    const abandoned: string[] = [];
+    engine.on('execution_abandoned', (e) => abandoned.push(e.executionId));
+    await engine.registerWorkflow({ name: 'w', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] });
+    const { execution } = await engine.startWorkflow('w');
+    await eventually(() => expect(caller.calls).toHaveLength(1));
+
+    // What a replica's claim does once this one stalled past its lease.
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      await sql.query(`UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
+    } finally {
+      await sql.end();
+    }
+    await eventually(() => expect(abandoned).toEqual([execution.id]));
+    await eventually(() => expect(caller.calls[0]!.outcome).toBe('aborted'));
+    await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
+    expect(await store.getExecution(execution.id)).toMatchObject({
+      status: 'running',
+      owner: 'replica-b',
+      steps: { s: { status: 'running' } },
+    });
+    expect(engine.getMetrics()).toMatchObject({ failedWorkflows: 0, cancelledWorkflows: 0 });
+    await engine.close();
     await store.close();
   });
 });

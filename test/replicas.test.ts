@@ -1,7 +1,8 @@
 /**
  * Two replicas of the real server sharing one PostgreSQL database: any
- * replica answers for any execution, and a workflow registered or a breaker
- * reset through one reaches the other within a second (LISTEN/NOTIFY).
+ * replica answers for (and cancels) any execution, and a workflow registered
+ * or a breaker reset through one reaches the other within a second
+ * (LISTEN/NOTIFY).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startV2HttpServer, type TestHttpServer } from './fixtures/http-servers.js';
@@ -89,6 +90,33 @@ describe('replicas on one PostgreSQL', () => {
           circuitBreaker: { state: 'closed' },
         }),
       1000,
+    );
+  });
+
+  it('cancels through one replica an execution another one runs', async () => {
+    const nap = {
+      name: 'nap',
+      version: '1',
+      steps: [{ name: 'z', mcp: 'tools', action: 'slow', params: { ms: 60_000 } }],
+    };
+    expect((await a.json('POST', '/workflows', { body: nap })).status).toBe(201);
+    const started = await a.json<{ id: string }>('POST', '/workflows/nap/executions', { body: {} });
+    await eventually(async () =>
+      expect((await b.json('GET', `/executions/${started.body.id}`)).body).toMatchObject({
+        status: 'running',
+      }),
+    );
+    const cancel = await b.json('POST', `/executions/${started.body.id}/cancel`, {
+      body: { reason: 'enough' },
+    });
+    expect(cancel.status).toBe(202);
+    await eventually(
+      async () =>
+        expect((await b.json('GET', `/executions/${started.body.id}`)).body).toMatchObject({
+          status: 'cancelled',
+          owner: null,
+        }),
+      5000,
     );
   });
 });

@@ -317,6 +317,7 @@ describe('configuration', () => {
       healthCheckInterval: 30000,
       apiKeys: [],
       shutdownTimeout: 30000,
+      leaseDuration: 30000,
       bodyLimit: 1048576,
       maxWorkflowSteps: 500,
       kubernetesLabelSelector: 'mcp.orchestrator.io/enabled=true',

@@ -1,16 +1,18 @@
 /**
  * The server as a process, as `npm start` runs it: the shipped demo end to
- * end, SIGTERM draining a running execution, and start-up refusing bad
+ * end, SIGTERM draining a running execution, kill -9 recovery on SQLite and
+ * takeover by another replica on PostgreSQL, and start-up refusing bad
  * configuration with one line that names the problem.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { SqliteExecutionStore } from '../src/store/index.js';
 import { eventually } from './support/eventually.js';
 import { ROOT, readToolLog, stdioEndpoint } from './support/mcp-harness.js';
+import { freshDatabase } from './support/postgres-cluster.js';
 
 interface Running {
   child: ChildProcess;
@@ -221,6 +223,72 @@ describe('kill -9', () => {
       expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kill -9 of one replica on PostgreSQL', () => {
+  it('lets another replica take its execution over once the lease runs out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-takeover-'));
+    try {
+      mkdirSync(join(dir, 'workflows'));
+      const log = join(dir, 'tools.log');
+      writeFileSync(
+        join(dir, 'mcp-registry.json'),
+        JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
+      );
+      writeFileSync(
+        join(dir, 'workflows', 'three.yaml'),
+        [
+          'name: three',
+          'version: "1"',
+          'steps:',
+          '  - { name: first, mcp: tools, action: echo, params: { text: one } }',
+          '  - { name: long, mcp: tools, action: slow, params: { ms: 1500 } }',
+          '  - { name: last, mcp: tools, action: plain, params: { text: $steps.first.result.text } }',
+          '',
+        ].join('\n'),
+      );
+      const env = {
+        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
+        WORKFLOWS_DIR: join(dir, 'workflows'),
+        DATABASE_URL: await freshDatabase(inject('postgresUrl')),
+        LEASE_DURATION: '1500',
+      };
+      const b = run({ ...env, INSTANCE_ID: 'replica-b' });
+      const a = run({ ...env, INSTANCE_ID: 'replica-a' });
+      const bUrl = await b.url;
+      const started = await post(`${await a.url}/workflows/three/executions`, {});
+      expect(started.owner).toBe('replica-a');
+      await eventually(() =>
+        expect(readToolLog(log).some((e) => e.tool === 'slow' && e.event === 'call')).toBe(true),
+      );
+      a.child.kill('SIGKILL');
+      await a.exited;
+
+      await eventually(async () => {
+        const doc = (await (await fetch(`${bUrl}/executions/${started.id}`)).json()) as Record<
+          string,
+          unknown
+        >;
+        expect(doc).toMatchObject({
+          status: 'completed',
+          output: { first: { text: 'one' }, last: 'said: one' },
+        });
+      }, 20_000);
+      const calls = readToolLog(log).filter((e) => e.event === 'call');
+      expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(1);
+      const slow = calls.filter((e) => e.tool === 'slow');
+      expect(slow).toHaveLength(2);
+      expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
+      // B says in its log that it resumed A's execution.
+      expect(b.stdout.some((l) => l.includes('resuming execution') && l.includes(String(started.id)))).toBe(
+        true,
+      );
+      b.child.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

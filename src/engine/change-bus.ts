@@ -9,7 +9,9 @@
 /** One change, with the replica it came from. */
 export type Change =
   | { kind: 'workflow'; name: string; origin: string }
-  | { kind: 'breaker_reset'; mcp: string; origin: string };
+  | { kind: 'breaker_reset'; mcp: string; origin: string }
+  /** A cancel request for an execution another replica runs. */
+  | { kind: 'cancel'; executionId: string; reason: string; origin: string };
 
 /** Publishes changes and delivers those of other replicas. */
 export interface ChangeBus {

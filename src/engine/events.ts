@@ -69,6 +69,24 @@ export interface StepCompensatedEvent extends ExecutionEventBase {
 export interface WorkflowCancelledEvent extends ExecutionEventBase {
   reason: string;
 }
+/**
+ * This replica resumes an execution left unfinished: after its own restart,
+ * or taken over from a replica whose lease ran out.
+ */
+export interface ExecutionResumedEvent {
+  executionId: string;
+  instanceId: string;
+  /** Status it was left in: `queued`, `running` or `compensating`. */
+  status: ExecutionStatus;
+}
+/**
+ * This replica lost its lease on an execution (it stalled past the lease and
+ * another replica took the execution over) and stopped running it.
+ */
+export interface ExecutionAbandonedEvent {
+  executionId: string;
+  instanceId: string;
+}
 
 /** Event name -> listener arguments, for `EventEmitter<EngineEventMap>`. */
 export interface EngineEventMap {
@@ -82,6 +100,8 @@ export interface EngineEventMap {
   workflow_compensation_started: [CompensationStartedEvent];
   step_compensated: [StepCompensatedEvent];
   workflow_cancelled: [WorkflowCancelledEvent];
+  execution_resumed: [ExecutionResumedEvent];
+  execution_abandoned: [ExecutionAbandonedEvent];
 }
 
 /** Names of the execution events, in no particular order. */

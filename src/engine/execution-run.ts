@@ -34,6 +34,8 @@ export class ExecutionRun implements SagaHost {
   private completionSeq = 0;
   private readonly views: Record<string, StepView> = {};
   private readonly stepStatus: StepStatus[];
+  /** Another replica took the execution over: stop without writing or rolling back. */
+  private abandoned = false;
 
   constructor(
     readonly env: RunEnvironment,
@@ -74,6 +76,9 @@ export class ExecutionRun implements SagaHost {
   resume(): Promise<ExecutionRecord> {
     return this.guarded(async () => {
       if (this.record.status === ExecutionStatus.Queued) {
+        // Cancelled through another replica before it ever ran.
+        if (this.record.cancelReason !== undefined)
+          return this.rollBack({ kind: 'aborted', reason: 'cancelled' });
         await this.start();
         return this.afterForward(await this.runForward());
       }
@@ -167,6 +172,22 @@ export class ExecutionRun implements SagaHost {
       };
     }
     return undefined;
+  }
+
+  /**
+   * Gives the execution up: its lease went to another replica, which now
+   * runs it. Steps stop, nothing more is written, nothing is rolled back.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.cancelController.abort(
+      new OrchestratorError(ErrorCode.Cancelled, 'another replica took this execution over'),
+    );
+  }
+
+  /** True once {@link abandon} was called. */
+  get isAbandoned(): boolean {
+    return this.abandoned;
   }
 
   /** Ends an execution that was cancelled while still queued: it never ran, so nothing rolls back. */
@@ -459,6 +480,7 @@ export class ExecutionRun implements SagaHost {
   }
 
   private async rollBack(outcome: Exclude<ForwardOutcome, { kind: 'completed' }>): Promise<ExecutionRecord> {
+    if (this.abandoned) return this.record;
     const reason: RollbackReason = outcome.kind === 'failed' ? 'failed' : outcome.reason;
     // Steps that never started are called off.
     const now = new Date(this.env.clock.now()).toISOString();
@@ -516,6 +538,8 @@ export class ExecutionRun implements SagaHost {
     output: unknown,
     error?: SerializedError,
   ): Promise<ExecutionRecord> {
+    // Another replica owns this execution now; writing a terminal status would clobber its work.
+    if (this.abandoned) return this.record;
     const now = this.env.clock.now();
     const started = this.record.startedAt ? Date.parse(this.record.startedAt) : now;
     const patch: ExecutionPatch = {
@@ -572,6 +596,7 @@ export class ExecutionRun implements SagaHost {
   }
 
   private enqueueWrite(write: () => Promise<void>): Promise<void> {
+    if (this.abandoned) return Promise.resolve();
     const next = this.writes.then(write);
     this.writes = next.catch(() => undefined);
     return next;

@@ -8,6 +8,15 @@ import type { WorkflowDefinition } from './definition.js';
 import type { SerializedError } from './errors.js';
 import type { CompensationStatus, ExecutionStatus, StepStatus } from './statuses.js';
 
+/** What {@link ExecutionStore.claimExecutions} takes over. */
+export interface LeaseClaim {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  /** Also claim unfinished executions already owned by `owner`, whatever their lease. */
+  own: boolean;
+}
+
 /** A registered workflow version. */
 export interface WorkflowRecord {
   name: string;
@@ -118,6 +127,15 @@ export interface ExecutionStore {
   createExecution(record: ExecutionRecord): Promise<CreateResult>;
   /** Executions a process left unfinished (queued, running, compensating), oldest first: what a restart resumes. */
   listUnfinished(): Promise<ExecutionRecord[]>;
+  /**
+   * Shared stores only: takes over up to `limit` unfinished executions whose
+   * lease ran out (and, with `own`, those already owned by `owner`, as after
+   * a restart under the same INSTANCE_ID), oldest first, leasing them to
+   * `owner` for `leaseMs`. Two replicas never claim the same one.
+   */
+  claimExecutions?(claim: LeaseClaim): Promise<ExecutionRecord[]>;
+  /** Shared stores only: extends the leases `owner` still holds; returns the ids it lost. */
+  renewLeases?(owner: string, ids: string[], leaseMs: number): Promise<string[]>;
   /** The execution created with this idempotency key, if any. */
   findByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined>;
   updateExecution(id: string, patch: ExecutionPatch): Promise<void>;

@@ -38,6 +38,7 @@ export type {
   ExecutionQuery,
   ExecutionRecord,
   ExecutionStore,
+  LeaseClaim,
   StepRecord,
   WorkflowRecord,
 } from './execution-store.js';

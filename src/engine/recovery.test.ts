@@ -209,4 +209,15 @@ describe('resuming after a crash', () => {
       error: { code: 'ORCH_WORKFLOW_NOT_FOUND' },
     });
   });
+
+  it('ends a queued execution cancelled (through another replica) before it ever ran, calling nothing', async () => {
+    const { h, id, caller } = await crashed(
+      {},
+      { status: 'queued', startedAt: null, deadlineAt: null, cancelReason: 'operator' },
+    );
+    await h.engine.initialize();
+    const doc = await drive(h.engine.waitForExecution(id));
+    expect(doc).toMatchObject({ status: 'cancelled' });
+    expect(caller.calls).toHaveLength(0);
+  });
 });

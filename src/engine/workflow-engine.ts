@@ -45,6 +45,13 @@ export interface WorkflowEngineOptions extends WorkflowCompilerOptions {
   defaultStepTimeoutMs?: number;
   /** Tells other replicas sharing the store about registrations, and hears theirs. */
   changeBus?: ChangeBus;
+  /**
+   * How long a replica's claim on an execution lasts without renewal, ms
+   * (30000; `LEASE_DURATION`). Only stores that lease (PostgreSQL) use it:
+   * leases are renewed every third of it, and executions whose lease ran out
+   * are taken over by a replica with free capacity.
+   */
+  leaseMs?: number;
   /** New execution ids (UUIDv7 by default). */
   idGenerator?: (now: number) => string;
 }
@@ -126,6 +133,8 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   private queueHead = 0;
   private running = 0;
   private draining = false;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private leaseTick: Promise<void> = Promise.resolve();
   private readonly limits: { workflows: number; queued: number };
   private readonly counters = {
     started: 0,
@@ -174,17 +183,63 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     await this.loadWorkflows();
     if (this.options.changeBus) {
       this.stopListening = await this.options.changeBus.subscribe((change) => {
-        if (change.kind === 'workflow' && change.origin !== this.env.instanceId)
-          void this.refreshWorkflow(change.name);
+        if (change.origin === this.env.instanceId) return;
+        if (change.kind === 'workflow') void this.refreshWorkflow(change.name);
+        else if (change.kind === 'cancel' && this.active.has(change.executionId))
+          void this.cancelWorkflow(change.executionId, change.reason).catch(() => undefined);
       });
     }
     await this.recover();
+    if (this.store.claimExecutions && this.store.renewLeases) {
+      const every = Math.max(50, Math.floor(this.leaseMs / 3));
+      this.leaseTimer = setInterval(() => {
+        // A slow database must not stack ticks on top of each other.
+        this.leaseTick = this.leaseTick.then(() => this.keepLeases()).catch(() => undefined);
+      }, every);
+      this.leaseTimer.unref();
+    }
   }
 
-  /** Stops hearing other replicas' changes. */
+  /** Stops hearing other replicas' changes and stops renewing leases. */
   async close(): Promise<void> {
+    clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
+    await this.leaseTick;
     await this.stopListening?.();
     this.stopListening = undefined;
+  }
+
+  private get leaseMs(): number {
+    return this.options.leaseMs ?? 30_000;
+  }
+
+  /**
+   * Renews the leases on what runs here and gives up those another replica
+   * took (this process stalled past its lease); then, with capacity to
+   * spare, takes over executions whose lease ran out (their replica died).
+   */
+  private async keepLeases(): Promise<void> {
+    const store = this.store;
+    if (!store.renewLeases || !store.claimExecutions) return;
+    const lost = await store.renewLeases(this.env.instanceId, [...this.active.keys()], this.leaseMs);
+    for (const id of lost) {
+      const active = this.active.get(id);
+      if (!active) continue; // finished meanwhile
+      active.run.abandon();
+      this.emit('execution_abandoned', { executionId: id, instanceId: this.env.instanceId });
+      if (this.removeFromQueue(id)) this.settle(id, active);
+      // A running one settles when its steps have stopped.
+    }
+    if (this.draining || !this.leaseTimer) return;
+    const free = this.limits.workflows - this.running - this.queueLength;
+    if (free <= 0) return;
+    const claimed = await store.claimExecutions({
+      owner: this.env.instanceId,
+      limit: free,
+      leaseMs: this.leaseMs,
+      own: false,
+    });
+    await this.adopt(claimed);
   }
 
   /** Takes a name's current version from the store, after another replica changed it. */
@@ -217,11 +272,31 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * concurrency limit.
    */
   private async recover(): Promise<void> {
-    // On a shared store another live replica may own an execution: until leases let replicas
-    // hand work over, a process resumes only what it owned itself (a stable INSTANCE_ID).
-    const unfinished = (await this.store.listUnfinished()).filter(
-      (r) => !this.store.shared || r.owner === this.env.instanceId,
+    if (this.store.claimExecutions) {
+      // A shared store hands out what is this replica's (same INSTANCE_ID) or orphaned, never
+      // what a live replica holds; the lease loop picks up the rest as capacity frees.
+      const capacity = this.limits.workflows + this.limits.queued - this.active.size;
+      await this.adopt(
+        await this.store.claimExecutions({
+          owner: this.env.instanceId,
+          limit: capacity,
+          leaseMs: this.leaseMs,
+          own: true,
+        }),
+      );
+      return;
+    }
+    // A shared store that cannot lease: another live replica may own an execution, so a
+    // process resumes only what it owned itself.
+    await this.adopt(
+      (await this.store.listUnfinished()).filter(
+        (r) => !this.store.shared || r.owner === this.env.instanceId,
+      ),
     );
+  }
+
+  /** Resumes executions left unfinished elsewhere: running and compensating first, then queued. */
+  private async adopt(unfinished: ExecutionRecord[]): Promise<void> {
     const order = (r: ExecutionRecord) => (r.status === ExecutionStatus.Queued ? 1 : 0);
     for (const record of unfinished.sort((a, b) => order(a) - order(b))) {
       if (this.active.has(record.id)) continue;
@@ -251,6 +326,11 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       });
       this.active.set(record.id, active);
       this.queue.push(record.id);
+      this.emit('execution_resumed', {
+        executionId: record.id,
+        instanceId: this.env.instanceId,
+        status: record.status,
+      });
     }
     this.admit();
   }
@@ -460,6 +540,8 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     if (!active) {
       const doc = await this.getWorkflowStatus(id);
       if (!doc) throw new OrchestratorError(ErrorCode.ExecutionNotFound, `execution '${id}' not found`);
+      if (!isFinalExecutionStatus(doc.status) && this.store.shared && this.options.changeBus)
+        return this.cancelElsewhere(id, reason);
       throw new OrchestratorError(
         ErrorCode.ExecutionFinished,
         `execution '${id}' already ended as ${doc.status}`,
@@ -481,6 +563,25 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     }
     // A compensating execution is already rolling back; cancelling it again changes nothing.
     return this.document(active.run.record);
+  }
+
+  /**
+   * Cancels an execution another replica runs: the reason is stored first, so
+   * a replica that takes the execution over later rolls it back too, then
+   * the owner is told to stop now. The document still shows the old status;
+   * the owner moves it on.
+   */
+  private async cancelElsewhere(id: string, reason: string): Promise<ExecutionDocument> {
+    await this.store.updateExecution(id, { cancelReason: reason });
+    await this.options.changeBus?.publish({
+      kind: 'cancel',
+      executionId: id,
+      reason,
+      origin: this.env.instanceId,
+    });
+    const record = await this.store.getExecution(id);
+    if (!record) throw new OrchestratorError(ErrorCode.ExecutionNotFound, `execution '${id}' not found`);
+    return this.document(record);
   }
 
   /** The execution document, from memory while it runs here, else from the store. */
@@ -569,6 +670,12 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
 
   private settle(id: string, active: Active): void {
     const record = active.run.record;
+    this.active.delete(id);
+    // Another replica finishes it and counts it.
+    if (active.run.isAbandoned) {
+      active.resolve?.(record);
+      return;
+    }
     if (record.startedAt !== null) {
       this.counters.finished += 1;
       this.counters.totalDurationMs += record.durationMs ?? 0;
@@ -576,13 +683,14 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     if (record.status === ExecutionStatus.Completed) this.counters.completed += 1;
     else if (record.status === ExecutionStatus.Cancelled) this.counters.cancelled += 1;
     else this.counters.failed += 1;
-    this.active.delete(id);
     active.resolve?.(record);
   }
 
-  private removeFromQueue(id: string): void {
+  /** True when `id` was waiting in the queue. */
+  private removeFromQueue(id: string): boolean {
     const at = this.queue.indexOf(id, this.queueHead);
     if (at >= 0) this.queue.splice(at, 1);
+    return at >= 0;
   }
 
   private retryAfterSeconds(): number {

@@ -195,6 +195,12 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       'step retrying',
     );
   });
+  engine.on('execution_resumed', (e) =>
+    logger.info({ executionId: e.executionId, leftAs: e.status }, 'resuming execution'),
+  );
+  engine.on('execution_abandoned', (e) =>
+    logger.warn({ executionId: e.executionId }, 'lease lost: another replica took this execution over'),
+  );
   engine.on('workflow_compensation_started', (e) =>
     logger.warn({ executionId: e.executionId, reason: e.reason, steps: e.steps }, 'compensation started'),
   );

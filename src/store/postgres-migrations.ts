@@ -41,4 +41,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      state text NOT NULL,
      PRIMARY KEY (execution_id, name)
    );`,
+  // Leases: a replica owns an execution until lease_until; another may claim it after.
+  `ALTER TABLE orchestrator_executions ADD COLUMN lease_until timestamptz;
+   CREATE INDEX orchestrator_executions_claimable ON orchestrator_executions (lease_until)
+     WHERE status IN ('queued', 'running', 'compensating');`,
 ];

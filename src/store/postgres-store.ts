@@ -14,6 +14,7 @@ import {
   type ExecutionQuery,
   type ExecutionRecord,
   type ExecutionStore,
+  type LeaseClaim,
   type StepRecord,
   type WorkflowRecord,
 } from '../engine/index.js';
@@ -34,6 +35,8 @@ export interface PostgresStoreOptions {
   connectionString: string;
   /** Pool size (10). */
   max?: number;
+  /** Lease a new execution gets for its creator, ms (30000); the engine renews it. */
+  leaseMs?: number;
 }
 
 /** An arbitrary, fixed key for the migration lock. */
@@ -45,9 +48,11 @@ export class PostgresExecutionStore implements ExecutionStore {
   readonly shared = true;
   private readonly pool: pg.Pool;
   private readonly ready: Promise<void>;
+  private readonly leaseMs: number;
 
   constructor(options: PostgresStoreOptions) {
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+    this.leaseMs = options.leaseMs ?? 30_000;
     // An idle client that loses its connection must not crash the process.
     this.pool.on('error', () => undefined);
     this.ready = this.migrate();
@@ -130,10 +135,12 @@ export class PostgresExecutionStore implements ExecutionStore {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Its creator holds a lease from the start, so no other replica claims it while it is queued.
       const inserted = await client.query(
-        `INSERT INTO orchestrator_executions (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+        `INSERT INTO orchestrator_executions (${columns.join(', ')}, lease_until)
+         VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}, now() + make_interval(secs => $${columns.length + 1}::double precision / 1000))
          ON CONFLICT (idempotency_key) DO NOTHING`,
-        Object.values(row),
+        [...Object.values(row), this.leaseMs],
       );
       if ((inserted.rowCount ?? 0) > 0) {
         for (const [name, step] of Object.entries(record.steps)) {
@@ -168,6 +175,33 @@ export class PostgresExecutionStore implements ExecutionStore {
       "SELECT * FROM orchestrator_executions WHERE status IN ('queued', 'running', 'compensating') ORDER BY id",
     );
     return this.withSteps(rows);
+  }
+
+  async claimExecutions({ owner, limit, leaseMs, own }: LeaseClaim): Promise<ExecutionRecord[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.query<ExecutionRow>(
+      `UPDATE orchestrator_executions SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000)
+       WHERE id IN (
+         SELECT id FROM orchestrator_executions
+         WHERE status IN ('queued', 'running', 'compensating')
+           AND (($4 AND owner = $1) OR lease_until IS NULL OR lease_until < now())
+         ORDER BY id LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [owner, limit, leaseMs, own],
+    );
+    return this.withSteps(rows.sort((x, y) => (x.id < y.id ? -1 : 1)));
+  }
+
+  async renewLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.query<{ id: string }>(
+      `UPDATE orchestrator_executions SET lease_until = now() + make_interval(secs => $3::double precision / 1000)
+       WHERE id = ANY($2::text[]) AND owner = $1 RETURNING id`,
+      [owner, ids, leaseMs],
+    );
+    const kept = new Set(rows.map((r) => r.id));
+    return ids.filter((id) => !kept.has(id));
   }
 
   async updateExecution(id: string, patch: ExecutionPatch): Promise<void> {
