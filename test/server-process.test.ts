@@ -1,8 +1,9 @@
 /**
  * The server as a process, as `npm start` runs it: the shipped demo end to
- * end, SIGTERM draining a running execution, kill -9 recovery on SQLite and
- * takeover by another replica on PostgreSQL, and start-up refusing bad
- * configuration with one line that names the problem.
+ * end, SIGTERM draining a running execution, kill -9 recovery on SQLite
+ * (mid-step and mid-rollback), takeover by another replica on PostgreSQL,
+ * and start-up refusing bad configuration with one line that names the
+ * problem.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -221,6 +222,72 @@ describe('kill -9', () => {
       const slow = calls.filter((e) => e.tool === 'slow');
       expect(slow).toHaveLength(2);
       expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kill -9 during compensation', () => {
+  it('goes on with the rollback after a restart: the undo in flight again with its key, done work not repeated', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-kill-saga-'));
+    try {
+      mkdirSync(join(dir, 'workflows'));
+      const log = join(dir, 'tools.log');
+      writeFileSync(
+        join(dir, 'mcp-registry.json'),
+        JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
+      );
+      writeFileSync(
+        join(dir, 'workflows', 'saga.yaml'),
+        [
+          'name: saga',
+          'version: "1"',
+          'steps:',
+          '  - { name: a, mcp: tools, action: echo, params: { text: a }, compensation: { action: plain, params: { text: undo-a } } }',
+          '  - { name: b, mcp: tools, action: echo, params: { text: b }, compensation: { action: slow, params: { ms: 1500 } } }',
+          '  - { name: c, mcp: tools, action: fail, retries: 0 }',
+          '',
+        ].join('\n'),
+      );
+      const env = {
+        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
+        WORKFLOWS_DIR: join(dir, 'workflows'),
+        DATABASE_URL: `sqlite:${join(dir, 'o.db')}`,
+      };
+      const first = run(env);
+      const started = await post(`${await first.url}/workflows/saga/executions`, {});
+      // b's undo (the slow one) is the first of the rollback, in reverse order of completion.
+      await eventually(() =>
+        expect(readToolLog(log).some((e) => e.tool === 'slow' && e.event === 'call')).toBe(true),
+      );
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      const second = run(env);
+      const url = await second.url;
+      await eventually(async () => {
+        const doc = (await (await fetch(`${url}/executions/${started.id}`)).json()) as Record<
+          string,
+          unknown
+        >;
+        expect(doc).toMatchObject({
+          status: 'compensated',
+          steps: { a: { status: 'compensated' }, b: { status: 'compensated' }, c: { status: 'failed' } },
+        });
+      }, 20_000);
+      const calls = readToolLog(log).filter((e) => e.event === 'call');
+      expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(2);
+      expect(calls.filter((e) => e.tool === 'fail')).toHaveLength(1);
+      expect(calls.filter((e) => e.tool === 'plain').map((e) => e.meta?.idempotencyKey)).toEqual([
+        `${started.id}:a:compensation`,
+      ]);
+      expect(calls.filter((e) => e.tool === 'slow').map((e) => e.meta?.idempotencyKey)).toEqual([
+        `${started.id}:b:compensation`,
+        `${started.id}:b:compensation`,
+      ]);
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     } finally {
