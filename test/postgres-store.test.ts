@@ -10,7 +10,7 @@ import { OrchestrationEngine } from '../src/index.js';
 import { openStore, PostgresExecutionStore } from '../src/store/index.js';
 import { eventually } from './support/eventually.js';
 import { freshDatabase } from './support/postgres-cluster.js';
-import { hang, respond, ScriptedCaller } from './support/scripted-caller.js';
+import { fail, hang, invalidParams, respond, ScriptedCaller } from './support/scripted-caller.js';
 import { describeStoreContract } from './support/store-contract.js';
 
 describeStoreContract('PostgreSQL', async () => ({
@@ -119,9 +119,42 @@ describe('PostgreSQL store', () => {
       [ids[0], 'b'],
       [ids[1], 'b'],
     ]);
-    expect(await store.renewLeases('a', ids, 1000)).toEqual(ids);
-    expect(await store.renewLeases('b', ids, 60_000)).toEqual([]);
+    expect(await store.renewLeases('a', ids, 1000)).toEqual({ lost: ids, cancelled: [] });
+    await store.updateExecution(ids[1]!, { cancelReason: 'enough' });
+    expect(await store.renewLeases('b', ids, 60_000)).toEqual({
+      lost: [],
+      cancelled: [{ id: ids[1], reason: 'enough' }],
+    });
     expect(await store.claimExecutions({ owner: 'c', limit: 10, leaseMs: 1000, own: false })).toEqual([]);
+    // Writes are fenced: the replica that lost the execution cannot write over the new owner's work.
+    await expect(store.updateExecution(ids[0]!, { status: 'failed' }, 'a')).rejects.toMatchObject({
+      code: 'ORCH_LEASE_LOST',
+    });
+    await expect(
+      store.saveStep(
+        ids[0]!,
+        's',
+        { status: 'failed', attempts: 1, startedAt: now, completedAt: now, durationMs: 1 },
+        'a',
+      ),
+    ).rejects.toMatchObject({ code: 'ORCH_LEASE_LOST' });
+    await store.saveStep(
+      ids[0]!,
+      's',
+      { status: 'running', attempts: 1, startedAt: now, completedAt: null, durationMs: null },
+      'b',
+    );
+    await store.updateExecution(ids[0]!, { output: { fenced: true } }, 'b');
+    expect(await store.getExecution(ids[0]!)).toMatchObject({
+      status: 'running',
+      output: { fenced: true },
+      steps: { s: { status: 'running' } },
+    });
+    // A replica that shuts down hands its executions straight over.
+    await store.releaseLeases('b', [ids[0]!]);
+    expect(
+      (await store.claimExecutions({ owner: 'c', limit: 10, leaseMs: 1000, own: false })).map((r) => r.id),
+    ).toEqual([ids[0]]);
     await store.close();
   });
 
@@ -155,6 +188,118 @@ describe('PostgreSQL store', () => {
       steps: { s: { status: 'running' } },
     });
     expect(engine.getMetrics()).toMatchObject({ failedWorkflows: 0, cancelledWorkflows: 0 });
+    await engine.close();
+    await store.close();
+  });
+
+  it('stops a rollback it gave up mid-way, and a waiter gets the end the new owner writes', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const store = new PostgresExecutionStore({ connectionString: url });
+    const { WorkflowEngine } = await import('../src/engine/index.js');
+    const caller = new ScriptedCaller({
+      make: respond({ ok: true }),
+      undoA: respond('undone'),
+      undoB: hang(),
+      broken: fail(invalidParams),
+    });
+    const engine = new WorkflowEngine({ store, stepCaller: caller, instanceId: 'replica-a', leaseMs: 300 });
+    await engine.initialize();
+    await engine.registerWorkflow({
+      name: 'saga',
+      version: '1',
+      steps: [
+        { name: 'a', mcp: 'm', action: 'make', compensation: { action: 'undoA' } },
+        { name: 'b', mcp: 'm', action: 'make', compensation: { action: 'undoB' } },
+        { name: 'c', mcp: 'm', action: 'broken' },
+      ],
+    });
+    const { execution } = await engine.startWorkflow('saga');
+    const waiting = engine.waitForExecution(execution.id);
+    await eventually(() => expect(caller.callsOf('b', true)).toHaveLength(1));
+
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      await sql.query(`UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
+      await eventually(() => expect(caller.callsOf('b', true)[0]!.outcome).toBe('aborted'));
+      await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
+      // The undo of a is the new owner's to make.
+      expect(caller.callsOf('a', true)).toHaveLength(0);
+      expect(await store.getExecution(execution.id)).toMatchObject({ status: 'compensating' });
+      await sql.query(
+        `UPDATE orchestrator_executions SET status = 'compensated', owner = NULL WHERE id = $1`,
+        [execution.id],
+      );
+    } finally {
+      await sql.end();
+    }
+    expect(await waiting).toMatchObject({ id: execution.id, status: 'compensated' });
+    await engine.close();
+    await store.close();
+  });
+
+  it('hands what still runs at close straight to the other replicas', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const store = new PostgresExecutionStore({ connectionString: url });
+    const { WorkflowEngine } = await import('../src/engine/index.js');
+    const caller = new ScriptedCaller({ t: hang() });
+    const engine = new WorkflowEngine({ store, stepCaller: caller, instanceId: 'replica-a' });
+    await engine.initialize();
+    await engine.registerWorkflow({ name: 'w', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] });
+    const { execution } = await engine.startWorkflow('w');
+    await eventually(() => expect(caller.calls).toHaveLength(1));
+    // Leased for the default 30 s: nobody else may take it.
+    expect(await store.claimExecutions({ owner: 'replica-b', limit: 5, leaseMs: 1000, own: false })).toEqual(
+      [],
+    );
+    expect(await engine.drain(50)).toBe(false);
+    await engine.close();
+    await eventually(() => expect(caller.calls[0]!.outcome).toBe('aborted'));
+    const taken = await store.claimExecutions({ owner: 'replica-b', limit: 5, leaseMs: 1000, own: false });
+    expect(taken.map((r) => [r.id, r.status])).toEqual([[execution.id, 'running']]);
+    await store.close();
+  });
+
+  it('gives an execution up when a write finds another replica holds it, before any renewal', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const store = new PostgresExecutionStore({ connectionString: url });
+    const { WorkflowEngine } = await import('../src/engine/index.js');
+    const caller = new ScriptedCaller({ t: respond({ ok: 1 }, 400), u: respond({ ok: 2 }) });
+    // A long lease: no renewal happens during the test, only the fenced writes can notice.
+    const engine = new WorkflowEngine({
+      store,
+      stepCaller: caller,
+      instanceId: 'replica-a',
+      leaseMs: 600_000,
+    });
+    await engine.initialize();
+    const abandoned: string[] = [];
+    engine.on('execution_abandoned', (e) => abandoned.push(e.executionId));
+    await engine.registerWorkflow({
+      name: 'w',
+      version: '1',
+      steps: [
+        { name: 's', mcp: 'm', action: 't' },
+        { name: 'next', mcp: 'm', action: 'u' },
+      ],
+    });
+    const { execution } = await engine.startWorkflow('w');
+    await eventually(() => expect(caller.calls).toHaveLength(1));
+    const sql = new pg.Client({ connectionString: url });
+    await sql.connect();
+    try {
+      await sql.query(`UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
+    } finally {
+      await sql.end();
+    }
+    await eventually(() => expect(abandoned).toEqual([execution.id]));
+    await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
+    expect(caller.calls).toHaveLength(1);
+    expect(await store.getExecution(execution.id)).toMatchObject({
+      status: 'running',
+      owner: 'replica-b',
+      steps: { s: { status: 'running' } },
+    });
     await engine.close();
     await store.close();
   });

@@ -42,6 +42,8 @@ export const ErrorCode = {
   McpUnauthorized: 'ORCH_MCP_UNAUTHORIZED',
   CircuitOpen: 'ORCH_CIRCUIT_OPEN',
   StoreError: 'ORCH_STORE_ERROR',
+  /** Another replica took the execution over (its lease ran out): this one stops writing it. */
+  LeaseLost: 'ORCH_LEASE_LOST',
   Internal: 'ORCH_INTERNAL',
 } as const;
 
@@ -57,6 +59,7 @@ const NOT_RETRYABLE: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCode.WorkflowTimeout,
   // The execution could not record its progress: calling the tool again would act unrecorded.
   ErrorCode.StoreError,
+  ErrorCode.LeaseLost,
 ]);
 
 /** One validation problem, `path` from the root of what was sent (`steps[2].dependsOn[0]`). */

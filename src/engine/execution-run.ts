@@ -25,7 +25,6 @@ type ForwardOutcome =
   | { kind: 'aborted'; reason: 'cancelled' | 'timed_out' };
 
 /** Compensations are not stopped by cancel or timeout; only a forced shutdown (a later addition) would. */
-const neverAborted = new AbortController().signal;
 
 /** Runs one execution. Created by the engine, which owns the queue and limits. */
 export class ExecutionRun implements SagaHost {
@@ -36,6 +35,8 @@ export class ExecutionRun implements SagaHost {
   private readonly stepStatus: StepStatus[];
   /** Another replica took the execution over: stop without writing or rolling back. */
   private abandoned = false;
+  /** Aborts a rollback only when the execution is abandoned; cancel and timeouts never stop one. */
+  private readonly abandonController = new AbortController();
 
   constructor(
     readonly env: RunEnvironment,
@@ -180,6 +181,9 @@ export class ExecutionRun implements SagaHost {
    */
   abandon(): void {
     this.abandoned = true;
+    this.abandonController.abort(
+      new OrchestratorError(ErrorCode.Cancelled, 'another replica took this execution over'),
+    );
     this.cancelController.abort(
       new OrchestratorError(ErrorCode.Cancelled, 'another replica took this execution over'),
     );
@@ -500,7 +504,8 @@ export class ExecutionRun implements SagaHost {
     const plan = compensationPlan(this.workflow, this.record);
     if (plan.length > 0) {
       await this.updateExecution({ status: ExecutionStatus.Compensating, error });
-      await runCompensations(this, reason, plan, neverAborted);
+      await runCompensations(this, reason, plan, this.abandonController.signal);
+      if (this.abandoned) return this.record;
     }
     // Counted from the records, so compensations done before a restart count too.
     const states = Object.values(this.record.steps).map((s) => s.status);
@@ -573,7 +578,9 @@ export class ExecutionRun implements SagaHost {
   /** @internal SagaHost: queued behind earlier writes of this execution, so they land in order. */
   saveStep(name: string, step: StepRecord): Promise<void> {
     const snapshot = { ...step, ...(step.compensation ? { compensation: { ...step.compensation } } : {}) };
-    return this.enqueueWrite(() => this.env.store.saveStep(this.record.id, name, snapshot));
+    return this.enqueueWrite(() =>
+      this.env.store.saveStep(this.record.id, name, snapshot, this.env.instanceId),
+    );
   }
 
   /** @internal SagaHost */
@@ -592,12 +599,34 @@ export class ExecutionRun implements SagaHost {
 
   private updateExecution(patch: ExecutionPatch): Promise<void> {
     Object.assign(this.record, patch);
-    return this.enqueueWrite(() => this.env.store.updateExecution(this.record.id, { ...patch }));
+    return this.enqueueWrite(() =>
+      this.env.store.updateExecution(this.record.id, { ...patch }, this.env.instanceId),
+    );
   }
 
+  /**
+   * Writes land in order. Every write is fenced by this replica's name: once
+   * another replica holds the execution, the first write that finds out
+   * abandons it here, and writes still queued are dropped.
+   */
   private enqueueWrite(write: () => Promise<void>): Promise<void> {
     if (this.abandoned) return Promise.resolve();
-    const next = this.writes.then(write);
+    const next = this.writes.then(async () => {
+      if (this.abandoned) return;
+      try {
+        await write();
+      } catch (error) {
+        if (!(error instanceof OrchestratorError && error.code === ErrorCode.LeaseLost)) throw error;
+        if (!this.abandoned) {
+          this.abandon();
+          this.env.emit('execution_abandoned', {
+            executionId: this.record.id,
+            instanceId: this.env.instanceId,
+          });
+        }
+        throw error;
+      }
+    });
     this.writes = next.catch(() => undefined);
     return next;
   }

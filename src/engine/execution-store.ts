@@ -8,6 +8,12 @@ import type { WorkflowDefinition } from './definition.js';
 import type { SerializedError } from './errors.js';
 import type { CompensationStatus, ExecutionStatus, StepStatus } from './statuses.js';
 
+/** What {@link ExecutionStore.renewLeases} found. */
+export interface LeaseRenewal {
+  lost: string[];
+  cancelled: { id: string; reason: string }[];
+}
+
 /** What {@link ExecutionStore.claimExecutions} takes over. */
 export interface LeaseClaim {
   owner: string;
@@ -134,12 +140,25 @@ export interface ExecutionStore {
    * `owner` for `leaseMs`. Two replicas never claim the same one.
    */
   claimExecutions?(claim: LeaseClaim): Promise<ExecutionRecord[]>;
-  /** Shared stores only: extends the leases `owner` still holds; returns the ids it lost. */
-  renewLeases?(owner: string, ids: string[], leaseMs: number): Promise<string[]>;
+  /**
+   * Shared stores only: extends the leases `owner` still holds on `ids`;
+   * says which it lost, and the cancel reasons another replica stored on
+   * those it kept (a cancel notification can be missed).
+   */
+  renewLeases?(owner: string, ids: string[], leaseMs: number): Promise<LeaseRenewal>;
+  /** Shared stores only: ends `owner`'s leases on `ids` now, so another replica takes them over at once. */
+  releaseLeases?(owner: string, ids: string[]): Promise<void>;
   /** The execution created with this idempotency key, if any. */
   findByIdempotencyKey(key: string): Promise<ExecutionRecord | undefined>;
-  updateExecution(id: string, patch: ExecutionPatch): Promise<void>;
-  saveStep(executionId: string, step: string, record: StepRecord): Promise<void>;
+  /**
+   * With `fence`, a shared store writes only while `fence` still owns the
+   * execution, and rejects with ORCH_LEASE_LOST otherwise, so a replica that
+   * stalled past its lease cannot write over the new owner's work. A store
+   * one process owns ignores it.
+   */
+  updateExecution(id: string, patch: ExecutionPatch, fence?: string): Promise<void>;
+  /** `fence` as for {@link updateExecution}. */
+  saveStep(executionId: string, step: string, record: StepRecord, fence?: string): Promise<void>;
   getExecution(id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(query: ExecutionQuery): Promise<ExecutionPage>;
   close(): Promise<void>;

@@ -39,6 +39,7 @@ export type {
   ExecutionRecord,
   ExecutionStore,
   LeaseClaim,
+  LeaseRenewal,
   StepRecord,
   WorkflowRecord,
 } from './execution-store.js';

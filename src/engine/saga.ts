@@ -43,7 +43,7 @@ export function compensationPlan(workflow: CompiledWorkflow, record: ExecutionRe
     .sort((a, b) => (record.steps[b.name]!.completedSeq ?? 0) - (record.steps[a.name]!.completedSeq ?? 0));
 }
 
-/** Runs the rollback. `signal` aborts it only when the engine itself is forced to stop. */
+/** Runs the rollback. `signal` aborts it only when this replica gave the execution up. */
 export async function runCompensations(
   host: SagaHost,
   reason: RollbackReason,
@@ -58,6 +58,8 @@ export async function runCompensations(
     steps: plan.map((s) => s.name),
   });
   for (const step of plan) {
+    // The replica that took the execution over carries on from what is stored.
+    if (signal.aborted) break;
     const ok = await compensateStep(host, step, signal);
     if (ok) result.compensated += 1;
     else result.failed += 1;

@@ -24,6 +24,9 @@ import type { RunEnvironment } from './run-environment.js';
 import { ExecutionStatus, isFinalExecutionStatus } from './statuses.js';
 import { WorkflowCompiler, type WorkflowCompilerOptions } from './workflow-compiler.js';
 
+/** How often a wait for an execution given up to another replica asks the store, ms. */
+const FOLLOW_POLL_MS = 500;
+
 /** Options of {@link WorkflowEngine}. */
 export interface WorkflowEngineOptions extends WorkflowCompilerOptions {
   store: ExecutionStore;
@@ -135,6 +138,8 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   private draining = false;
   private leaseTimer: NodeJS.Timeout | undefined;
   private leaseTick: Promise<void> = Promise.resolve();
+  private leaseTicking = false;
+  private closed = false;
   private readonly limits: { workflows: number; queued: number };
   private readonly counters = {
     started: 0,
@@ -193,18 +198,40 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     if (this.store.claimExecutions && this.store.renewLeases) {
       const every = Math.max(50, Math.floor(this.leaseMs / 3));
       this.leaseTimer = setInterval(() => {
-        // A slow database must not stack ticks on top of each other.
-        this.leaseTick = this.leaseTick.then(() => this.keepLeases()).catch(() => undefined);
+        // A slow database must not stack ticks on top of each other: skip while one runs.
+        if (this.leaseTicking) return;
+        this.leaseTicking = true;
+        this.leaseTick = this.keepLeases()
+          .catch(() => undefined)
+          .finally(() => {
+            this.leaseTicking = false;
+          });
       }, every);
       this.leaseTimer.unref();
     }
   }
 
-  /** Stops hearing other replicas' changes and stops renewing leases. */
+  /**
+   * Stops hearing other replicas' changes and stops renewing leases. On a
+   * shared store, executions still here (a drain that timed out) are given
+   * up and their leases released, so another replica resumes them at once
+   * instead of after the lease.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.leaseTimer);
     this.leaseTimer = undefined;
     await this.leaseTick;
+    if (this.store.releaseLeases) {
+      const held = [...this.active].filter(([, a]) => !a.run.isAbandoned);
+      for (const [, active] of held) active.run.abandon();
+      await this.store
+        .releaseLeases(
+          this.env.instanceId,
+          held.map(([id]) => id),
+        )
+        .catch(() => undefined);
+    }
     await this.stopListening?.();
     this.stopListening = undefined;
   }
@@ -221,10 +248,18 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   private async keepLeases(): Promise<void> {
     const store = this.store;
     if (!store.renewLeases || !store.claimExecutions) return;
-    const lost = await store.renewLeases(this.env.instanceId, [...this.active.keys()], this.leaseMs);
-    for (const id of lost) {
+    const held = [...this.active].filter(([, a]) => !a.run.isAbandoned).map(([id]) => id);
+    const renewal = await store.renewLeases(this.env.instanceId, held, this.leaseMs);
+    for (const { id, reason } of renewal.cancelled) {
+      // Stored by another replica whose notification did not get here (or came before the claim).
       const active = this.active.get(id);
-      if (!active) continue; // finished meanwhile
+      if (active && active.run.record.cancelReason === undefined)
+        await this.cancelWorkflow(id, reason).catch(() => undefined);
+    }
+    for (const id of renewal.lost) {
+      const active = this.active.get(id);
+      // Gone or finished meanwhile: finishing clears the owner, which is not a lost lease.
+      if (!active || active.run.isAbandoned || isFinalExecutionStatus(active.run.record.status)) continue;
       active.run.abandon();
       this.emit('execution_abandoned', { executionId: id, instanceId: this.env.instanceId });
       if (this.removeFromQueue(id)) this.settle(id, active);
@@ -239,6 +274,14 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       leaseMs: this.leaseMs,
       own: false,
     });
+    // A drain began meanwhile: hand them straight back.
+    if (this.draining || !this.leaseTimer) {
+      await store.releaseLeases?.(
+        this.env.instanceId,
+        claimed.map((r) => r.id),
+      );
+      return;
+    }
     await this.adopt(claimed);
   }
 
@@ -537,9 +580,13 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    */
   async cancelWorkflow(id: string, reason = 'cancelled by request'): Promise<ExecutionDocument> {
     const active = this.active.get(id);
+    // Given up to another replica but still stopping here: the cancel goes to the new owner.
+    if (active?.run.isAbandoned) return this.cancelElsewhere(id, reason);
     if (!active) {
       const doc = await this.getWorkflowStatus(id);
       if (!doc) throw new OrchestratorError(ErrorCode.ExecutionNotFound, `execution '${id}' not found`);
+      // Running on another replica. A compensating one is already rolling back: nothing to change.
+      if (doc.status === ExecutionStatus.Compensating) return doc;
       if (!isFinalExecutionStatus(doc.status) && this.store.shared && this.options.changeBus)
         return this.cancelElsewhere(id, reason);
       throw new OrchestratorError(
@@ -657,7 +704,8 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         this.queueHead = 0;
       }
       const active = this.active.get(id);
-      if (!active || (!active.resume && active.run.record.status !== ExecutionStatus.Queued)) continue;
+      if (!active || active.run.isAbandoned) continue;
+      if (!active.resume && active.run.record.status !== ExecutionStatus.Queued) continue;
       this.running += 1;
       if (!active.resume) this.counters.started += 1;
       void (active.resume ? active.run.resume() : active.run.run()).then(() => {
@@ -673,7 +721,8 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     this.active.delete(id);
     // Another replica finishes it and counts it.
     if (active.run.isAbandoned) {
-      active.resolve?.(record);
+      // Whoever waits for it waits for the replica that took it over.
+      void this.followElsewhere(id).then((latest) => active.resolve?.(latest ?? record));
       return;
     }
     if (record.startedAt !== null) {
@@ -684,6 +733,17 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     else if (record.status === ExecutionStatus.Cancelled) this.counters.cancelled += 1;
     else this.counters.failed += 1;
     active.resolve?.(record);
+  }
+
+  /** Polls the store until an execution another replica runs ends, or this engine closes. */
+  private async followElsewhere(id: string): Promise<ExecutionRecord | undefined> {
+    let latest: ExecutionRecord | undefined;
+    while (!this.closed) {
+      latest = await this.store.getExecution(id).catch(() => latest);
+      if (latest && isFinalExecutionStatus(latest.status)) return latest;
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS).unref());
+    }
+    return latest;
   }
 
   /** True when `id` was waiting in the queue. */

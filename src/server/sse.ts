@@ -92,8 +92,7 @@ export async function streamExecutionEvents(
     if (now && isFinalExecutionStatus(now.status)) send('workflow_completed', completionEvent(now));
   };
   await check();
-  // Not running here (another replica, or a resumed execution): its events do not pass this process.
-  if (!ended && !engine.listActiveExecutions().some((e) => e.id === id)) {
-    timers.push(setInterval(() => void check().catch(() => undefined), REMOTE_POLL_MS));
-  }
+  // Events of an execution another replica runs (from the start, or since it took it over) do not
+  // pass this process: the store says when it ends. While it runs here the check reads memory.
+  if (!ended) timers.push(setInterval(() => void check().catch(() => undefined), REMOTE_POLL_MS));
 }

@@ -9,12 +9,15 @@ import pg from 'pg';
 import {
   type CreateResult,
   canonicalJson,
+  ErrorCode,
   type ExecutionPage,
   type ExecutionPatch,
   type ExecutionQuery,
   type ExecutionRecord,
   type ExecutionStore,
   type LeaseClaim,
+  type LeaseRenewal,
+  OrchestratorError,
   type StepRecord,
   type WorkflowRecord,
 } from '../engine/index.js';
@@ -179,32 +182,49 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   async claimExecutions({ owner, limit, leaseMs, own }: LeaseClaim): Promise<ExecutionRecord[]> {
     if (limit <= 0) return [];
+    // MATERIALIZED: an `IN (subquery LIMIT n)` may be re-run by the planner and claim more than n rows.
     const { rows } = await this.query<ExecutionRow>(
-      `UPDATE orchestrator_executions SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000)
-       WHERE id IN (
+      `WITH claimable AS MATERIALIZED (
          SELECT id FROM orchestrator_executions
          WHERE status IN ('queued', 'running', 'compensating')
            AND (($4 AND owner = $1) OR lease_until IS NULL OR lease_until < now())
          ORDER BY id LIMIT $2
          FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
+       UPDATE orchestrator_executions e
+       SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000)
+       FROM claimable WHERE e.id = claimable.id
+       RETURNING e.*`,
       [owner, limit, leaseMs, own],
     );
     return this.withSteps(rows.sort((x, y) => (x.id < y.id ? -1 : 1)));
   }
 
-  async renewLeases(owner: string, ids: string[], leaseMs: number): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const { rows } = await this.query<{ id: string }>(
+  async renewLeases(owner: string, ids: string[], leaseMs: number): Promise<LeaseRenewal> {
+    if (ids.length === 0) return { lost: [], cancelled: [] };
+    const { rows } = await this.query<{ id: string; cancel_reason: string | null }>(
       `UPDATE orchestrator_executions SET lease_until = now() + make_interval(secs => $3::double precision / 1000)
-       WHERE id = ANY($2::text[]) AND owner = $1 RETURNING id`,
+       WHERE id = ANY($2::text[]) AND owner = $1 RETURNING id, cancel_reason`,
       [owner, ids, leaseMs],
     );
     const kept = new Set(rows.map((r) => r.id));
-    return ids.filter((id) => !kept.has(id));
+    return {
+      lost: ids.filter((id) => !kept.has(id)),
+      cancelled: rows.flatMap((r) =>
+        r.cancel_reason === null ? [] : [{ id: r.id, reason: r.cancel_reason }],
+      ),
+    };
   }
 
-  async updateExecution(id: string, patch: ExecutionPatch): Promise<void> {
+  async releaseLeases(owner: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.query(
+      `UPDATE orchestrator_executions SET lease_until = now() - interval '1 millisecond'
+       WHERE id = ANY($2::text[]) AND owner = $1`,
+      [owner, ids],
+    );
+  }
+
+  async updateExecution(id: string, patch: ExecutionPatch, fence?: string): Promise<void> {
     const keys = (Object.keys(patch) as (keyof ExecutionPatch)[]).filter((k) => k in PATCH_COLUMNS);
     if (keys.length === 0) return;
     const sets = keys.map((k, i) => `${PATCH_COLUMNS[k].column} = $${i + 2}`).join(', ');
@@ -212,15 +232,27 @@ export class PostgresExecutionStore implements ExecutionStore {
       const value = patch[k];
       return PATCH_COLUMNS[k].json ? (value === undefined ? null : JSON.stringify(value)) : (value ?? null);
     });
-    await this.query(`UPDATE orchestrator_executions SET ${sets} WHERE id = $1`, [id, ...values]);
+    if (fence === undefined) {
+      await this.query(`UPDATE orchestrator_executions SET ${sets} WHERE id = $1`, [id, ...values]);
+      return;
+    }
+    const result = await this.query(
+      `UPDATE orchestrator_executions SET ${sets} WHERE id = $1 AND owner = $${keys.length + 2}`,
+      [id, ...values, fence],
+    );
+    if ((result.rowCount ?? 0) === 0) throw leaseLost(id, fence);
   }
 
-  async saveStep(executionId: string, step: string, record: StepRecord): Promise<void> {
-    await this.query(
-      `INSERT INTO orchestrator_steps (execution_id, name, state) VALUES ($1, $2, $3)
+  async saveStep(executionId: string, step: string, record: StepRecord, fence?: string): Promise<void> {
+    // FOR SHARE waits for a claim in progress on the row, then sees its new owner.
+    const result = await this.query(
+      `INSERT INTO orchestrator_steps (execution_id, name, state)
+       SELECT $1, $2, $3 WHERE $4::text IS NULL OR EXISTS (
+         SELECT 1 FROM orchestrator_executions WHERE id = $1 AND owner = $4 FOR SHARE)
        ON CONFLICT (execution_id, name) DO UPDATE SET state = EXCLUDED.state`,
-      [executionId, step, JSON.stringify(record)],
+      [executionId, step, JSON.stringify(record), fence ?? null],
     );
+    if (fence !== undefined && (result.rowCount ?? 0) === 0) throw leaseLost(executionId, fence);
   }
 
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
@@ -277,4 +309,11 @@ export class PostgresExecutionStore implements ExecutionStore {
       ),
     );
   }
+}
+
+function leaseLost(id: string, owner: string): OrchestratorError {
+  return new OrchestratorError(
+    ErrorCode.LeaseLost,
+    `execution '${id}' is no longer held by '${owner}': another replica took it over`,
+  );
 }
