@@ -303,4 +303,39 @@ describe('PostgreSQL store', () => {
     await engine.close();
     await store.close();
   });
+
+  it('lets an idle replica take queued work a busy one has no room for, each execution run once', async () => {
+    const url = await freshDatabase(inject('postgresUrl'));
+    const { WorkflowEngine } = await import('../src/engine/index.js');
+    const definition = { name: 'w', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] };
+    const replica = async (instanceId: string, maxConcurrentWorkflows: number) => {
+      const store = new PostgresExecutionStore({ connectionString: url });
+      const caller = new ScriptedCaller({ t: respond((r) => ({ by: instanceId, id: r.executionId }), 500) });
+      const engine = new WorkflowEngine({
+        store,
+        stepCaller: caller,
+        instanceId,
+        leaseMs: 300,
+        maxConcurrentWorkflows,
+      });
+      await engine.initialize();
+      return { store, caller, engine };
+    };
+    const busy = await replica('busy', 1);
+    const idle = await replica('idle', 10);
+    await busy.engine.registerWorkflow(definition);
+    // The idle replica reads the workflow's version from the store when it takes an execution.
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await busy.engine.startWorkflow('w')).execution.id);
+    // The waits are answered by whichever replica ends up running each one.
+    const docs = await Promise.all(ids.map((id) => busy.engine.waitForExecution(id, 20_000)));
+    expect(docs.map((d) => d?.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    const calls = [...busy.caller.calls, ...idle.caller.calls].map((c) => c.request.executionId).sort();
+    expect(calls).toEqual([...ids].sort());
+    expect(idle.caller.calls.length).toBeGreaterThan(0);
+    for (const r of [busy, idle]) {
+      await r.engine.close();
+      await r.store.close();
+    }
+  });
 });

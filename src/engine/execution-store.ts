@@ -21,6 +21,12 @@ export interface LeaseClaim {
   leaseMs: number;
   /** Also claim unfinished executions already owned by `owner`, whatever their lease. */
   own: boolean;
+  /**
+   * Also claim executions still queued at other live replicas (they have no
+   * room to run them yet): the replica that loses one finds out at its next
+   * renewal or its first write, and lets it go.
+   */
+  queued?: boolean;
 }
 
 /** A registered workflow version. */

@@ -268,11 +268,13 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     if (this.draining || !this.leaseTimer) return;
     const free = this.limits.workflows - this.running - this.queueLength;
     if (free <= 0) return;
+    // Orphans first; then help replicas whose queue is longer than they can run.
     const claimed = await store.claimExecutions({
       owner: this.env.instanceId,
       limit: free,
       leaseMs: this.leaseMs,
       own: false,
+      queued: true,
     });
     // A drain began meanwhile: hand them straight back.
     if (this.draining || !this.leaseTimer) {
@@ -599,8 +601,12 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       active.run.cancel(reason);
       this.removeFromQueue(id);
       // A queued execution never ran: nothing to compensate, it ends here.
-      await active.run.cancelQueued();
+      await active.run.cancelQueued().catch((error: unknown) => {
+        if (!active.run.isAbandoned) throw error;
+      });
       this.settle(id, active);
+      // Another replica had taken it over meanwhile (its fenced end failed): the cancel goes there.
+      if (active.run.isAbandoned) return this.cancelElsewhere(id, reason);
     } else if (!active.run.cancel(reason) && isFinalExecutionStatus(record.status)) {
       // Ended between the lookup and the cancel.
       throw new OrchestratorError(

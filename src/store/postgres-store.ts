@@ -180,21 +180,29 @@ export class PostgresExecutionStore implements ExecutionStore {
     return this.withSteps(rows);
   }
 
-  async claimExecutions({ owner, limit, leaseMs, own }: LeaseClaim): Promise<ExecutionRecord[]> {
+  async claimExecutions({
+    owner,
+    limit,
+    leaseMs,
+    own,
+    queued = false,
+  }: LeaseClaim): Promise<ExecutionRecord[]> {
     if (limit <= 0) return [];
     // MATERIALIZED: an `IN (subquery LIMIT n)` may be re-run by the planner and claim more than n rows.
     const { rows } = await this.query<ExecutionRow>(
       `WITH claimable AS MATERIALIZED (
          SELECT id FROM orchestrator_executions
          WHERE status IN ('queued', 'running', 'compensating')
-           AND (($4 AND owner = $1) OR lease_until IS NULL OR lease_until < now())
-         ORDER BY id LIMIT $2
+           AND (($4 AND owner = $1) OR lease_until IS NULL OR lease_until < now()
+                OR ($5 AND status = 'queued' AND owner IS DISTINCT FROM $1))
+         -- Orphans (lease run out) before queued work taken from live replicas.
+         ORDER BY (lease_until IS NULL OR lease_until < now()) DESC, id LIMIT $2
          FOR UPDATE SKIP LOCKED)
        UPDATE orchestrator_executions e
        SET owner = $1, lease_until = now() + make_interval(secs => $3::double precision / 1000)
        FROM claimable WHERE e.id = claimable.id
        RETURNING e.*`,
-      [owner, limit, leaseMs, own],
+      [owner, limit, leaseMs, own, queued],
     );
     return this.withSteps(rows.sort((x, y) => (x.id < y.id ? -1 : 1)));
   }
