@@ -333,6 +333,8 @@ describe('PostgreSQL store', () => {
     const calls = [...busy.caller.calls, ...idle.caller.calls].map((c) => c.request.executionId).sort();
     expect(calls).toEqual([...ids].sort());
     expect(idle.caller.calls.length).toBeGreaterThan(0);
+    // MAX_CONCURRENT_WORKFLOWS holds per replica.
+    expect(busy.caller.maxInFlight).toBe(1);
     for (const r of [busy, idle]) {
       await r.engine.close();
       await r.store.close();
