@@ -5,12 +5,14 @@
  * server is `main.ts`, which hands it here.
  */
 import { hostname } from 'node:os';
+import { mcpsFromEnv } from './discovery/env-discovery.js';
+import type { OrchestratorError } from './engine/index.js';
 
 /** Log levels pino knows. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Discovery methods by name. `file` is built in; the others arrive with their issue. */
-export const DISCOVERY_METHOD_NAMES = ['file'] as const;
+/** Discovery methods by name (`file` by default). dns, kubernetes and multicast are still to come. */
+export const DISCOVERY_METHOD_NAMES = ['file', 'env'] as const;
 
 /** The validated configuration. */
 export interface Config {
@@ -101,6 +103,16 @@ export function loadConfig(env: Env): Config {
         'DISCOVERY_METHODS',
         `expected a comma list of ${DISCOVERY_METHOD_NAMES.join(', ')}, got '${method}'`,
       );
+    }
+  }
+  if (discoveryMethods.includes('env')) {
+    // The MCPs the environment declares are checked now, so a typo stops start-up with its name.
+    try {
+      mcpsFromEnv(env);
+    } catch (error) {
+      const first = (error as OrchestratorError).errors?.[0];
+      if (!first) throw error;
+      throw new ConfigError(first.path, first.message);
     }
   }
   const apiKeys = list(env, 'API_KEYS');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { MCPDiscoveryService } from './discovery/index.js';
+import { EnvDiscovery, MCPDiscoveryService } from './discovery/index.js';
 import { isOrchestratorError, WorkflowEngine } from './engine/index.js';
 import { app } from './server/app.js';
 import { createLogger } from './server/logger.js';
@@ -59,7 +59,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       })
     : undefined;
   const discovery = new MCPDiscoveryService({
-    registryPath: config.registryPath,
+    // The file first, then the other methods named, in that order of precedence.
+    registryPath: config.discoveryMethods.includes('file') ? config.registryPath : null,
+    methods: config.discoveryMethods.includes('env')
+      ? [new EnvDiscovery({ env: options.env ?? process.env })]
+      : [],
     healthCheckInterval: config.healthCheckInterval,
     env: options.env ?? process.env,
   });

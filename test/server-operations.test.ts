@@ -294,7 +294,7 @@ describe('configuration', () => {
       [{ API_KEYS: 'short' }, 'API_KEYS: expected a comma list of keys of at least 16 characters'],
       [
         { DISCOVERY_METHODS: 'file,carrier-pigeon' },
-        "DISCOVERY_METHODS: expected a comma list of file, got 'carrier-pigeon'",
+        "DISCOVERY_METHODS: expected a comma list of file, env, got 'carrier-pigeon'",
       ],
       [{ DNS_SERVERS: 'a b' }, "DNS_SERVERS: expected a comma list of host:port, got 'a b'"],
     ];

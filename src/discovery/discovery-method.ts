@@ -4,6 +4,7 @@
  * in the registry's own entry format; the discovery service validates,
  * normalises and merges them.
  */
+import type { McpDefinition } from '../mcp/index.js';
 import type { RegistryEntry } from './registry-loader.js';
 
 /** A discovery method. */
@@ -14,4 +15,10 @@ export interface DiscoveryMethod {
   discoverMcps(): Promise<Record<string, RegistryEntry>> | Record<string, RegistryEntry>;
   /** Calls `onChange` whenever `discoverMcps()` would answer differently; returns a function that stops watching. */
   watch?(onChange: () => void): (() => void | Promise<void>) | Promise<() => void | Promise<void>>;
+  /**
+   * Adjusts an MCP another source declared (the env method's `<NAME>_URL`
+   * overriding a registry MCP's primary url); returns it unchanged when it
+   * has nothing to say, throws ORCH_REGISTRY_INVALID naming a bad setting.
+   */
+  adjust?(definition: McpDefinition): McpDefinition;
 }

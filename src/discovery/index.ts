@@ -2,6 +2,7 @@
 
 export { DirectoryWatcher, type DirectoryWatcherOptions } from './directory-watcher.js';
 export type { DiscoveryMethod } from './discovery-method.js';
+export { EnvDiscovery, type EnvDiscoveryOptions, mcpsFromEnv } from './env-discovery.js';
 export { substituteEnv } from './env-substitution.js';
 export { FileWatcher, type FileWatcherOptions, hash } from './file-watcher.js';
 export {

@@ -320,13 +320,28 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
     });
   }
 
-  /** The file first, then the other methods in the order added; the first source to name an MCP wins. */
+  /**
+   * The file first, then the other methods in the order added; the first
+   * source to name an MCP wins. Then each method may adjust what the others
+   * declared (a bad adjustment is reported and skipped).
+   */
   private merged(): McpDefinition[] {
     const order = ['file', ...this.methods.map((m) => m.name)];
     const seen = new Map<string, McpDefinition>();
     for (const source of order) {
       for (const definition of this.bySource.get(source) ?? []) {
         if (!seen.has(definition.name)) seen.set(definition.name, definition);
+      }
+    }
+    for (const method of this.methods) {
+      if (!method.adjust) continue;
+      for (const [name, definition] of seen) {
+        if (definition.source === method.name) continue;
+        try {
+          seen.set(name, method.adjust(definition));
+        } catch (error) {
+          this.reportError(method.name, error);
+        }
       }
     }
     return [...seen.values()];

@@ -63,7 +63,7 @@ export async function startServer(
     },
   });
   const logger = createLogger({ level: 'info', format: 'json', destination });
-  const orchestrator = await start(config, { env: {}, logger });
+  const orchestrator = await start(config, { env: { ...options.env }, logger });
   const url = orchestrator.url;
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
   const request: ServerHarness['request'] = (method, path, o = {}) =>
