@@ -8,7 +8,12 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MCPDiscoveryService, type RegistryErrorEvent, type RegistryLoadedEvent } from '../src/index.js';
+import {
+  MCPDiscoveryService,
+  type RegistryEntry,
+  type RegistryErrorEvent,
+  type RegistryLoadedEvent,
+} from '../src/index.js';
 import { startV2HttpServer, type TestHttpServer } from './fixtures/http-servers.js';
 import { eventually, nextEvent } from './support/eventually.js';
 
@@ -230,5 +235,64 @@ describe('registry at start', () => {
       health: { status: 'unknown' },
       circuitBreaker: { state: 'closed', failures: 0 },
     });
+  });
+});
+
+describe('a discovery method that fails', () => {
+  it('keeps its last good MCPs, is reported, and is retried with backoff until it answers', async () => {
+    const mcp = await server();
+    let calls = 0;
+    let trigger: () => void = () => undefined;
+    let answer: 'ok' | 'fail' | 'hang' = 'ok';
+    const errors: RegistryErrorEvent[] = [];
+    const d = new MCPDiscoveryService({
+      registryPath: null,
+      pool: { healthChecks: false },
+      methodTimeoutMs: 100,
+      methodRetry: { initialMs: 30, maxMs: 200 },
+      methods: [
+        {
+          name: 'flaky',
+          discoverMcps() {
+            calls += 1;
+            if (answer === 'fail') throw new Error('inventory service down');
+            if (answer === 'hang') return new Promise<never>(() => undefined);
+            return { billing: entry(mcp.url) } as Record<string, RegistryEntry>;
+          },
+          watch(onChange) {
+            trigger = onChange;
+            return () => undefined;
+          },
+        },
+      ],
+    });
+    cleanups.push(() => d.close());
+    d.on('registry_error', (e) => errors.push(e));
+    await d.initialize();
+    expect(d.getMcp('billing')).toMatchObject({ source: 'flaky' });
+
+    // The source goes down: its MCPs stay, the failure is reported, and retries follow.
+    answer = 'fail';
+    trigger();
+    await eventually(() => expect(calls).toBeGreaterThanOrEqual(4));
+    expect(d.getMcp('billing')).toMatchObject({ source: 'flaky' });
+    expect(errors[0]).toMatchObject({ source: 'flaky' });
+    expect(errors[0]!.error.message).toContain('inventory service down');
+
+    // A read that hangs counts as failed after methodTimeoutMs.
+    answer = 'hang';
+    await eventually(() =>
+      expect(errors.some((e) => e.error.message.includes("'flaky' did not answer within 100 ms"))).toBe(true),
+    );
+    expect(d.getMcp('billing')).toBeDefined();
+
+    // Back up: the next retry succeeds and the retries stop.
+    answer = 'ok';
+    await eventually(async () => {
+      const before = calls;
+      await new Promise((r) => setTimeout(r, 400));
+      expect(calls).toBe(before);
+    }, 5000);
+    expect(d.getMcp('billing')).toMatchObject({ source: 'flaky' });
   });
 });

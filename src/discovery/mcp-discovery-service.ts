@@ -27,7 +27,7 @@ import {
 } from '../mcp/index.js';
 import type { DiscoveryMethod } from './discovery-method.js';
 import { FileWatcher } from './file-watcher.js';
-import { normalizeEntry, parseRegistry } from './registry-loader.js';
+import { normalizeEntry, parseRegistry, type RegistryEntry } from './registry-loader.js';
 
 /** `registry_loaded`: a source's MCPs were (re)read and applied. */
 export interface RegistryLoadedEvent {
@@ -79,6 +79,10 @@ export interface DiscoveryServiceOptions {
   pool?: McpClientPool | McpClientPoolOptions;
   /** Further discovery methods, after the file in precedence. */
   methods?: DiscoveryMethod[];
+  /** How long one `discoverMcps()` may take before it counts as failed, ms (10000). */
+  methodTimeoutMs?: number;
+  /** Retry of a method that failed: first delay and cap, ms (1000, 60000); doubles each time. */
+  methodRetry?: { initialMs?: number; maxMs?: number };
   now?: () => number;
 }
 
@@ -118,6 +122,9 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
   /** The merged view last applied, by MCP name. */
   private current = new Map<string, McpDefinition>();
   private initialized = false;
+  private closed = false;
+  /** Methods whose last read failed: how often in a row, and the pending retry. */
+  private readonly retries = new Map<string, { failures: number; timer: NodeJS.Timeout }>();
 
   constructor(private readonly options: DiscoveryServiceOptions = {}) {
     super();
@@ -228,6 +235,9 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
 
   /** Stops watching and closes every client (stdio children end). */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const { timer } of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     await this.watcher?.close();
     for (const stop of this.stops.splice(0)) await stop();
     await this.pool.close();
@@ -278,9 +288,15 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
     }
   }
 
+  /**
+   * Reads a method and applies what it says. A failure (or an answer slower
+   * than `methodTimeoutMs`) keeps the method's last good MCPs, is reported,
+   * and is retried with a doubling delay until a read succeeds.
+   */
   private async refreshMethod(method: DiscoveryMethod): Promise<void> {
+    clearTimeout(this.retries.get(method.name)?.timer);
     try {
-      const entries = await method.discoverMcps();
+      const entries = await this.withTimeout(method);
       const issues: ValidationIssue[] = [];
       const definitions = Object.entries(entries).map(([name, entry]) =>
         normalizeEntry(name, entry, method.name, issues, this.options.healthCheckInterval),
@@ -295,8 +311,38 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
         );
       }
       this.applySource(method.name, definitions);
+      this.retries.delete(method.name);
     } catch (error) {
       this.reportError(method.name, error);
+      if (this.closed) return;
+      const { initialMs = 1000, maxMs = 60_000 } = this.options.methodRetry ?? {};
+      const failures = (this.retries.get(method.name)?.failures ?? 0) + 1;
+      const delay = Math.min(maxMs, initialMs * 2 ** (failures - 1));
+      const timer = setTimeout(() => void this.refreshMethod(method), delay);
+      timer.unref();
+      this.retries.set(method.name, { failures, timer });
+    }
+  }
+
+  private async withTimeout(method: DiscoveryMethod): Promise<Record<string, RegistryEntry>> {
+    const timeoutMs = this.options.methodTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new OrchestratorError(
+              ErrorCode.McpTransport,
+              `discovery method '${method.name}' did not answer within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([Promise.resolve(method.discoverMcps()), expired]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

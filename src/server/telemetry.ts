@@ -229,7 +229,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     m.discoveryErrors.inc({ source: e.source });
     logger.error(
       { source: e.source, error: e.error.message, errors: e.errors },
-      'MCP registry rejected; the last good one stays in force',
+      e.source === 'file'
+        ? 'MCP registry rejected; the last good one stays in force'
+        : 'discovery method failed; its last good MCPs stay and it is retried',
     );
   });
   discovery.on('circuit_breaker_state_change', (e) =>
