@@ -6,12 +6,24 @@
 
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { WorkflowEngine } from '../src/engine/index.js';
 import { OrchestrationEngine } from '../src/index.js';
 import { openStore, PostgresExecutionStore } from '../src/store/index.js';
 import { eventually } from './support/eventually.js';
 import { freshDatabase } from './support/postgres-cluster.js';
 import { fail, hang, invalidParams, respond, ScriptedCaller } from './support/scripted-caller.js';
 import { describeStoreContract } from './support/store-contract.js';
+
+/** Runs one statement on its own connection: what another replica, or time, does to the rows. */
+async function sql(url: string, text: string, values: unknown[] = []): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
 
 describeStoreContract('PostgreSQL', async () => ({
   store: new PostgresExecutionStore({ connectionString: await freshDatabase(inject('postgresUrl')) }),
@@ -46,7 +58,6 @@ describe('PostgreSQL store', () => {
   it('resumes on restart only the executions this replica owned', async () => {
     const url = await freshDatabase(inject('postgresUrl'));
     const store = new PostgresExecutionStore({ connectionString: url });
-    const { WorkflowEngine } = await import('../src/engine/index.js');
     const definition = { name: 'w', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] };
     await store.saveWorkflow({
       name: 'w',
@@ -107,13 +118,7 @@ describe('PostgreSQL store', () => {
       (await store.claimExecutions({ owner: 'a', limit: 1, leaseMs: 1000, own: true })).map((r) => r.id),
     ).toEqual([ids[0]]);
 
-    const sql = new pg.Client({ connectionString: url });
-    await sql.connect();
-    try {
-      await sql.query(`UPDATE orchestrator_executions SET lease_until = now() - interval '1 second'`);
-    } finally {
-      await sql.end();
-    }
+    await sql(url, `UPDATE orchestrator_executions SET lease_until = now() - interval '1 second'`);
     const taken = await store.claimExecutions({ owner: 'b', limit: 10, leaseMs: 60_000, own: false });
     expect(taken.map((r) => [r.id, r.owner])).toEqual([
       [ids[0], 'b'],
@@ -161,7 +166,6 @@ describe('PostgreSQL store', () => {
   it('stops running an execution another replica took over, without writing over its work', async () => {
     const url = await freshDatabase(inject('postgresUrl'));
     const store = new PostgresExecutionStore({ connectionString: url });
-    const { WorkflowEngine } = await import('../src/engine/index.js');
     const caller = new ScriptedCaller({ t: hang() });
     const engine = new WorkflowEngine({ store, stepCaller: caller, instanceId: 'replica-a', leaseMs: 300 });
     await engine.initialize();
@@ -172,13 +176,7 @@ describe('PostgreSQL store', () => {
     await eventually(() => expect(caller.calls).toHaveLength(1));
 
     // What a replica's claim does once this one stalled past its lease.
-    const sql = new pg.Client({ connectionString: url });
-    await sql.connect();
-    try {
-      await sql.query(`UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
-    } finally {
-      await sql.end();
-    }
+    await sql(url, `UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
     await eventually(() => expect(abandoned).toEqual([execution.id]));
     await eventually(() => expect(caller.calls[0]!.outcome).toBe('aborted'));
     await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
@@ -195,7 +193,6 @@ describe('PostgreSQL store', () => {
   it('stops a rollback it gave up mid-way, and a waiter gets the end the new owner writes', async () => {
     const url = await freshDatabase(inject('postgresUrl'));
     const store = new PostgresExecutionStore({ connectionString: url });
-    const { WorkflowEngine } = await import('../src/engine/index.js');
     const caller = new ScriptedCaller({
       make: respond({ ok: true }),
       undoA: respond('undone'),
@@ -217,22 +214,15 @@ describe('PostgreSQL store', () => {
     const waiting = engine.waitForExecution(execution.id);
     await eventually(() => expect(caller.callsOf('b', true)).toHaveLength(1));
 
-    const sql = new pg.Client({ connectionString: url });
-    await sql.connect();
-    try {
-      await sql.query(`UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
-      await eventually(() => expect(caller.callsOf('b', true)[0]!.outcome).toBe('aborted'));
-      await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
-      // The undo of a is the new owner's to make.
-      expect(caller.callsOf('a', true)).toHaveLength(0);
-      expect(await store.getExecution(execution.id)).toMatchObject({ status: 'compensating' });
-      await sql.query(
-        `UPDATE orchestrator_executions SET status = 'compensated', owner = NULL WHERE id = $1`,
-        [execution.id],
-      );
-    } finally {
-      await sql.end();
-    }
+    await sql(url, `UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
+    await eventually(() => expect(caller.callsOf('b', true)[0]!.outcome).toBe('aborted'));
+    await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
+    // The undo of a is the new owner's to make.
+    expect(caller.callsOf('a', true)).toHaveLength(0);
+    expect(await store.getExecution(execution.id)).toMatchObject({ status: 'compensating' });
+    await sql(url, `UPDATE orchestrator_executions SET status = 'compensated', owner = NULL WHERE id = $1`, [
+      execution.id,
+    ]);
     expect(await waiting).toMatchObject({ id: execution.id, status: 'compensated' });
     await engine.close();
     await store.close();
@@ -241,7 +231,6 @@ describe('PostgreSQL store', () => {
   it('hands what still runs at close straight to the other replicas', async () => {
     const url = await freshDatabase(inject('postgresUrl'));
     const store = new PostgresExecutionStore({ connectionString: url });
-    const { WorkflowEngine } = await import('../src/engine/index.js');
     const caller = new ScriptedCaller({ t: hang() });
     const engine = new WorkflowEngine({ store, stepCaller: caller, instanceId: 'replica-a' });
     await engine.initialize();
@@ -263,7 +252,6 @@ describe('PostgreSQL store', () => {
   it('gives an execution up when a write finds another replica holds it, before any renewal', async () => {
     const url = await freshDatabase(inject('postgresUrl'));
     const store = new PostgresExecutionStore({ connectionString: url });
-    const { WorkflowEngine } = await import('../src/engine/index.js');
     const caller = new ScriptedCaller({ t: respond({ ok: 1 }, 400), u: respond({ ok: 2 }) });
     // A long lease: no renewal happens during the test, only the fenced writes can notice.
     const engine = new WorkflowEngine({
@@ -285,13 +273,7 @@ describe('PostgreSQL store', () => {
     });
     const { execution } = await engine.startWorkflow('w');
     await eventually(() => expect(caller.calls).toHaveLength(1));
-    const sql = new pg.Client({ connectionString: url });
-    await sql.connect();
-    try {
-      await sql.query(`UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
-    } finally {
-      await sql.end();
-    }
+    await sql(url, `UPDATE orchestrator_executions SET owner = 'replica-b' WHERE id = $1`, [execution.id]);
     await eventually(() => expect(abandoned).toEqual([execution.id]));
     await eventually(() => expect(engine.listActiveExecutions()).toEqual([]));
     expect(caller.calls).toHaveLength(1);
@@ -306,7 +288,6 @@ describe('PostgreSQL store', () => {
 
   it('lets an idle replica take queued work a busy one has no room for, each execution run once', async () => {
     const url = await freshDatabase(inject('postgresUrl'));
-    const { WorkflowEngine } = await import('../src/engine/index.js');
     const definition = { name: 'w', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] };
     const replica = async (instanceId: string, maxConcurrentWorkflows: number) => {
       const store = new PostgresExecutionStore({ connectionString: url });

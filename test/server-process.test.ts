@@ -24,8 +24,10 @@ interface Running {
 }
 
 const children: ChildProcess[] = [];
+const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
 /** Runs `node --import tsx src/main.ts` (what `npm start` runs) with an environment. */
@@ -170,195 +172,138 @@ describe('SIGTERM', () => {
   });
 });
 
+/** A temp dir holding a registry of one stdio MCP, `tools`, that logs its calls, and one workflow file. */
+function crashSite(prefix: string, workflow: string, lines: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'workflows'));
+  const log = join(dir, 'tools.log');
+  writeFileSync(
+    join(dir, 'mcp-registry.json'),
+    JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
+  );
+  writeFileSync(join(dir, 'workflows', `${workflow}.yaml`), [...lines, ''].join('\n'));
+  return {
+    dir,
+    log,
+    env: { REGISTRY_PATH: join(dir, 'mcp-registry.json'), WORKFLOWS_DIR: join(dir, 'workflows') },
+    /** Tool calls so far, from the MCP's own log. */
+    calls: () => readToolLog(log).filter((e) => e.event === 'call'),
+    /** Resolves once `tool` has been called. */
+    called: (tool: string) =>
+      eventually(() =>
+        expect(readToolLog(log).some((e) => e.tool === tool && e.event === 'call')).toBe(true),
+      ),
+  };
+}
+
+/** Polls an execution until its document matches `expected`. */
+function untilExecution(url: string, id: unknown, expected: Record<string, unknown>): Promise<void> {
+  return eventually(async () => {
+    const doc = (await (await fetch(`${url}/executions/${String(id)}`)).json()) as Record<string, unknown>;
+    expect(doc).toMatchObject(expected);
+  }, 20_000);
+}
+
+const THREE_STEPS = [
+  'name: three',
+  'version: "1"',
+  'steps:',
+  '  - { name: first, mcp: tools, action: echo, params: { text: one } }',
+  '  - { name: long, mcp: tools, action: slow, params: { ms: 1500 } }',
+  '  - { name: last, mcp: tools, action: plain, params: { text: $steps.first.result.text } }',
+];
+const THREE_DONE = { status: 'completed', output: { first: { text: 'one' }, last: 'said: one' } };
+
 describe('kill -9', () => {
   it('resumes after a crash: done steps are not called again, the one in flight is, with its idempotency key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orch-kill-'));
-    try {
-      mkdirSync(join(dir, 'workflows'));
-      const log = join(dir, 'tools.log');
-      writeFileSync(
-        join(dir, 'mcp-registry.json'),
-        JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
-      );
-      writeFileSync(
-        join(dir, 'workflows', 'three.yaml'),
-        [
-          'name: three',
-          'version: "1"',
-          'steps:',
-          '  - { name: first, mcp: tools, action: echo, params: { text: one } }',
-          '  - { name: long, mcp: tools, action: slow, params: { ms: 1500 } }',
-          '  - { name: last, mcp: tools, action: plain, params: { text: $steps.first.result.text } }',
-          '',
-        ].join('\n'),
-      );
-      const env = {
-        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
-        WORKFLOWS_DIR: join(dir, 'workflows'),
-        DATABASE_URL: `sqlite:${join(dir, 'o.db')}`,
-      };
-      const first = run(env);
-      const started = await post(`${await first.url}/workflows/three/executions`, {});
-      await eventually(() =>
-        expect(readToolLog(log).some((e) => e.tool === 'slow' && e.event === 'call')).toBe(true),
-      );
-      first.child.kill('SIGKILL');
-      await first.exited;
+    const site = crashSite('orch-kill-', 'three', THREE_STEPS);
+    const env = { ...site.env, DATABASE_URL: `sqlite:${join(site.dir, 'o.db')}` };
+    const first = run(env);
+    const started = await post(`${await first.url}/workflows/three/executions`, {});
+    await site.called('slow');
+    first.child.kill('SIGKILL');
+    await first.exited;
 
-      const second = run(env);
-      const url = await second.url;
-      await eventually(async () => {
-        const doc = (await (await fetch(`${url}/executions/${started.id}`)).json()) as Record<
-          string,
-          unknown
-        >;
-        expect(doc).toMatchObject({
-          status: 'completed',
-          output: { first: { text: 'one' }, last: 'said: one' },
-        });
-      }, 20_000);
-      const calls = readToolLog(log).filter((e) => e.event === 'call');
-      expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(1);
-      const slow = calls.filter((e) => e.tool === 'slow');
-      expect(slow).toHaveLength(2);
-      expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
-      second.child.kill('SIGTERM');
-      expect(await second.exited).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const second = run(env);
+    await untilExecution(await second.url, started.id, THREE_DONE);
+    const calls = site.calls();
+    expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(1);
+    const slow = calls.filter((e) => e.tool === 'slow');
+    expect(slow).toHaveLength(2);
+    expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
   });
 });
 
 describe('kill -9 during compensation', () => {
   it('goes on with the rollback after a restart: the undo in flight again with its key, done work not repeated', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orch-kill-saga-'));
-    try {
-      mkdirSync(join(dir, 'workflows'));
-      const log = join(dir, 'tools.log');
-      writeFileSync(
-        join(dir, 'mcp-registry.json'),
-        JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
-      );
-      writeFileSync(
-        join(dir, 'workflows', 'saga.yaml'),
-        [
-          'name: saga',
-          'version: "1"',
-          'steps:',
-          '  - { name: a, mcp: tools, action: echo, params: { text: a }, compensation: { action: plain, params: { text: undo-a } } }',
-          '  - { name: b, mcp: tools, action: echo, params: { text: b }, compensation: { action: slow, params: { ms: 1500 } } }',
-          '  - { name: c, mcp: tools, action: fail, retries: 0 }',
-          '',
-        ].join('\n'),
-      );
-      const env = {
-        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
-        WORKFLOWS_DIR: join(dir, 'workflows'),
-        DATABASE_URL: `sqlite:${join(dir, 'o.db')}`,
-      };
-      const first = run(env);
-      const started = await post(`${await first.url}/workflows/saga/executions`, {});
-      // b's undo (the slow one) is the first of the rollback, in reverse order of completion.
-      await eventually(() =>
-        expect(readToolLog(log).some((e) => e.tool === 'slow' && e.event === 'call')).toBe(true),
-      );
-      first.child.kill('SIGKILL');
-      await first.exited;
+    const site = crashSite('orch-kill-saga-', 'saga', [
+      'name: saga',
+      'version: "1"',
+      'steps:',
+      '  - { name: a, mcp: tools, action: echo, params: { text: a }, compensation: { action: plain, params: { text: undo-a } } }',
+      '  - { name: b, mcp: tools, action: echo, params: { text: b }, compensation: { action: slow, params: { ms: 1500 } } }',
+      '  - { name: c, mcp: tools, action: fail, retries: 0 }',
+    ]);
+    const env = { ...site.env, DATABASE_URL: `sqlite:${join(site.dir, 'o.db')}` };
+    const first = run(env);
+    const started = await post(`${await first.url}/workflows/saga/executions`, {});
+    // b's undo (the slow one) is the first of the rollback, in reverse order of completion.
+    await site.called('slow');
+    first.child.kill('SIGKILL');
+    await first.exited;
 
-      const second = run(env);
-      const url = await second.url;
-      await eventually(async () => {
-        const doc = (await (await fetch(`${url}/executions/${started.id}`)).json()) as Record<
-          string,
-          unknown
-        >;
-        expect(doc).toMatchObject({
-          status: 'compensated',
-          steps: { a: { status: 'compensated' }, b: { status: 'compensated' }, c: { status: 'failed' } },
-        });
-      }, 20_000);
-      const calls = readToolLog(log).filter((e) => e.event === 'call');
-      expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(2);
-      expect(calls.filter((e) => e.tool === 'fail')).toHaveLength(1);
-      expect(calls.filter((e) => e.tool === 'plain').map((e) => e.meta?.idempotencyKey)).toEqual([
-        `${started.id}:a:compensation`,
-      ]);
-      expect(calls.filter((e) => e.tool === 'slow').map((e) => e.meta?.idempotencyKey)).toEqual([
-        `${started.id}:b:compensation`,
-        `${started.id}:b:compensation`,
-      ]);
-      second.child.kill('SIGTERM');
-      expect(await second.exited).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const second = run(env);
+    await untilExecution(await second.url, started.id, {
+      status: 'compensated',
+      steps: { a: { status: 'compensated' }, b: { status: 'compensated' }, c: { status: 'failed' } },
+    });
+    const calls = site.calls();
+    expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(2);
+    expect(calls.filter((e) => e.tool === 'fail')).toHaveLength(1);
+    expect(calls.filter((e) => e.tool === 'plain').map((e) => e.meta?.idempotencyKey)).toEqual([
+      `${started.id}:a:compensation`,
+    ]);
+    expect(calls.filter((e) => e.tool === 'slow').map((e) => e.meta?.idempotencyKey)).toEqual([
+      `${started.id}:b:compensation`,
+      `${started.id}:b:compensation`,
+    ]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
   });
 });
 
 describe('kill -9 of one replica on PostgreSQL', () => {
   it('lets another replica take its execution over once the lease runs out', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'orch-takeover-'));
-    try {
-      mkdirSync(join(dir, 'workflows'));
-      const log = join(dir, 'tools.log');
-      writeFileSync(
-        join(dir, 'mcp-registry.json'),
-        JSON.stringify({ mcps: { tools: { endpoints: { primary: stdioEndpoint('v2', log) } } } }),
-      );
-      writeFileSync(
-        join(dir, 'workflows', 'three.yaml'),
-        [
-          'name: three',
-          'version: "1"',
-          'steps:',
-          '  - { name: first, mcp: tools, action: echo, params: { text: one } }',
-          '  - { name: long, mcp: tools, action: slow, params: { ms: 1500 } }',
-          '  - { name: last, mcp: tools, action: plain, params: { text: $steps.first.result.text } }',
-          '',
-        ].join('\n'),
-      );
-      const env = {
-        REGISTRY_PATH: join(dir, 'mcp-registry.json'),
-        WORKFLOWS_DIR: join(dir, 'workflows'),
-        DATABASE_URL: await freshDatabase(inject('postgresUrl')),
-        LEASE_DURATION: '1500',
-      };
-      const b = run({ ...env, INSTANCE_ID: 'replica-b' });
-      const a = run({ ...env, INSTANCE_ID: 'replica-a' });
-      const bUrl = await b.url;
-      const started = await post(`${await a.url}/workflows/three/executions`, {});
-      expect(started.owner).toBe('replica-a');
-      await eventually(() =>
-        expect(readToolLog(log).some((e) => e.tool === 'slow' && e.event === 'call')).toBe(true),
-      );
-      a.child.kill('SIGKILL');
-      await a.exited;
+    const site = crashSite('orch-takeover-', 'three', THREE_STEPS);
+    const env = {
+      ...site.env,
+      DATABASE_URL: await freshDatabase(inject('postgresUrl')),
+      LEASE_DURATION: '1500',
+    };
+    const b = run({ ...env, INSTANCE_ID: 'replica-b' });
+    const a = run({ ...env, INSTANCE_ID: 'replica-a' });
+    const bUrl = await b.url;
+    const started = await post(`${await a.url}/workflows/three/executions`, {});
+    expect(started.owner).toBe('replica-a');
+    await site.called('slow');
+    a.child.kill('SIGKILL');
+    await a.exited;
 
-      await eventually(async () => {
-        const doc = (await (await fetch(`${bUrl}/executions/${started.id}`)).json()) as Record<
-          string,
-          unknown
-        >;
-        expect(doc).toMatchObject({
-          status: 'completed',
-          output: { first: { text: 'one' }, last: 'said: one' },
-        });
-      }, 20_000);
-      const calls = readToolLog(log).filter((e) => e.event === 'call');
-      expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(1);
-      const slow = calls.filter((e) => e.tool === 'slow');
-      expect(slow).toHaveLength(2);
-      expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
-      // B says in its log that it resumed A's execution.
-      expect(b.stdout.some((l) => l.includes('resuming execution') && l.includes(String(started.id)))).toBe(
-        true,
-      );
-      b.child.kill('SIGTERM');
-      expect(await b.exited).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await untilExecution(bUrl, started.id, THREE_DONE);
+    const calls = site.calls();
+    expect(calls.filter((e) => e.tool === 'echo')).toHaveLength(1);
+    const slow = calls.filter((e) => e.tool === 'slow');
+    expect(slow).toHaveLength(2);
+    expect(slow.map((e) => e.meta?.idempotencyKey)).toEqual([`${started.id}:long`, `${started.id}:long`]);
+    // B says in its log that it resumed A's execution.
+    expect(b.stdout.some((l) => l.includes('resuming execution') && l.includes(String(started.id)))).toBe(
+      true,
+    );
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
   });
 });
 
