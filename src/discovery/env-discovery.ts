@@ -8,7 +8,7 @@
 import { canonicalJson, ErrorCode, OrchestratorError, type ValidationIssue } from '../engine/index.js';
 import type { McpDefinition } from '../mcp/index.js';
 import type { DiscoveryMethod } from './discovery-method.js';
-import type { RegistryEntry } from './registry-loader.js';
+import { isHttpUrl, type RegistryEntry } from './registry-loader.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -97,15 +97,6 @@ export class EnvDiscovery implements DiscoveryMethod {
     const { source, fingerprint: _fingerprint, ...identity } = definition;
     const adjusted = { ...identity, endpoints: [{ ...primary, url }, ...definition.endpoints.slice(1)] };
     return { ...adjusted, source, fingerprint: canonicalJson(adjusted) };
-  }
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
   }
 }
 

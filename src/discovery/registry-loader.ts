@@ -184,12 +184,14 @@ export function normalizeEntry(
   return { ...definition, fingerprint: canonicalJson(identity) };
 }
 
-function hasCredentials(value: string): boolean {
+/** Whether an http(s) URL carries `user:password@` (call after {@link isHttpUrl}). */
+export function hasCredentials(value: string): boolean {
   const url = new URL(value);
   return url.username !== '' || url.password !== '';
 }
 
-function isHttpUrl(value: string): boolean {
+/** Whether `value` parses as an http:// or https:// URL. */
+export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return url.protocol === 'http:' || url.protocol === 'https:';

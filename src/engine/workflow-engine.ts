@@ -223,17 +223,17 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     this.leaseTimer = undefined;
     await this.leaseTick;
     if (this.store.releaseLeases) {
-      const held = [...this.active].filter(([, a]) => !a.run.isAbandoned);
-      for (const [, active] of held) active.run.abandon();
-      await this.store
-        .releaseLeases(
-          this.env.instanceId,
-          held.map(([id]) => id),
-        )
-        .catch(() => undefined);
+      const held = this.heldLeases();
+      for (const id of held) this.active.get(id)?.run.abandon();
+      await this.store.releaseLeases(this.env.instanceId, held).catch(() => undefined);
     }
     await this.stopListening?.();
     this.stopListening = undefined;
+  }
+
+  /** Executions here whose lease this replica still holds (not yet given up). */
+  private heldLeases(): string[] {
+    return [...this.active].filter(([, a]) => !a.run.isAbandoned).map(([id]) => id);
   }
 
   private get leaseMs(): number {
@@ -248,8 +248,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   private async keepLeases(): Promise<void> {
     const store = this.store;
     if (!store.renewLeases || !store.claimExecutions) return;
-    const held = [...this.active].filter(([, a]) => !a.run.isAbandoned).map(([id]) => id);
-    const renewal = await store.renewLeases(this.env.instanceId, held, this.leaseMs);
+    const renewal = await store.renewLeases(this.env.instanceId, this.heldLeases(), this.leaseMs);
     for (const { id, reason } of renewal.cancelled) {
       // Stored by another replica whose notification did not get here (or came before the claim).
       const active = this.active.get(id);
