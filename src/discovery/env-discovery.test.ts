@@ -69,5 +69,11 @@ describe('EnvDiscovery.adjust', () => {
     expect(() => new EnvDiscovery({ env: { MAIN_PLATFORM_URL: 'nope' } }).adjust(definition)).toThrow(
       "MAIN_PLATFORM_URL: expected an http(s) URL, got 'nope'",
     );
+    // As in the registry file: credentials belong in headers, where they are redacted.
+    const withSecret = new EnvDiscovery({ env: { MAIN_PLATFORM_URL: 'https://u:secret@new.example/mcp' } });
+    expect(() => withSecret.adjust(definition)).toThrow(
+      'MAIN_PLATFORM_URL: must not carry credentials (user:password@); put them in headers',
+    );
+    expect(() => withSecret.adjust(definition)).not.toThrow(/secret/);
   });
 });

@@ -8,7 +8,7 @@
 import { canonicalJson, ErrorCode, OrchestratorError, type ValidationIssue } from '../engine/index.js';
 import type { McpDefinition } from '../mcp/index.js';
 import type { DiscoveryMethod } from './discovery-method.js';
-import { isHttpUrl, type RegistryEntry } from './registry-loader.js';
+import { hasCredentials, isHttpUrl, type RegistryEntry } from './registry-loader.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -85,14 +85,16 @@ export class EnvDiscovery implements DiscoveryMethod {
     const url = this.env[variable]?.trim();
     const primary = definition.endpoints[0];
     if (!url || !primary || primary.protocol === 'stdio' || primary.url === url) return definition;
-    if (!isHttpUrl(url)) {
-      throw new OrchestratorError(
-        ErrorCode.RegistryInvalid,
-        `${variable}: expected an http(s) URL, got '${url}'`,
-        {
-          errors: [{ path: variable, message: `expected an http(s) URL, got '${url}'` }],
-        },
-      );
+    // The registry's own rules for a url: http(s), and no credentials in it (they would show).
+    const problem = !isHttpUrl(url)
+      ? `expected an http(s) URL, got '${url}'`
+      : hasCredentials(url)
+        ? 'must not carry credentials (user:password@); put them in headers'
+        : undefined;
+    if (problem) {
+      throw new OrchestratorError(ErrorCode.RegistryInvalid, `${variable}: ${problem}`, {
+        errors: [{ path: variable, message: problem }],
+      });
     }
     const { source, fingerprint: _fingerprint, ...identity } = definition;
     const adjusted = { ...identity, endpoints: [{ ...primary, url }, ...definition.endpoints.slice(1)] };
