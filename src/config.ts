@@ -11,8 +11,8 @@ import type { OrchestratorError } from './engine/index.js';
 /** Log levels pino knows. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Discovery methods by name (`file` by default). dns, kubernetes and multicast are still to come. */
-export const DISCOVERY_METHOD_NAMES = ['file', 'env'] as const;
+/** Discovery methods by name (`file` by default). */
+export const DISCOVERY_METHOD_NAMES = ['file', 'env', 'dns', 'kubernetes', 'multicast'] as const;
 
 /** The validated configuration. */
 export interface Config {
@@ -40,6 +40,7 @@ export interface Config {
   instanceId: string;
   dnsDiscoveryNames: string[];
   dnsServers: string[];
+  dnsDiscoveryInterval: number;
 }
 
 /** A configuration error: one line, naming the variable. */
@@ -54,6 +55,14 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+// Kubernetes label selector syntax: requirements joined by commas, each
+// `key`, `!key`, `key=value`, `key==value`, `key!=value` or `key in|notin (a,b)`;
+// keys may carry a DNS prefix (`mcp.orchestrator.io/enabled`).
+const LABEL_KEY = `(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`;
+const LABEL_VALUE = `(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+const REQUIREMENT = String.raw`\s*(?:!?${LABEL_KEY}|${LABEL_KEY}\s*(?:==?|!=)\s*${LABEL_VALUE}|${LABEL_KEY}\s+(?:in|notin)\s*\(\s*${LABEL_VALUE}(?:\s*,\s*${LABEL_VALUE})*\s*\))\s*`;
+const LABEL_SELECTOR = new RegExp(`^${REQUIREMENT}(?:,${REQUIREMENT})*$`);
 
 function text(env: Env, name: string, fallback: string): string {
   const value = env[name];
@@ -115,6 +124,24 @@ export function loadConfig(env: Env): Config {
       throw new ConfigError(first.path, first.message);
     }
   }
+  const dnsDiscoveryNames = list(env, 'DNS_DISCOVERY_NAMES');
+  for (const name of dnsDiscoveryNames) {
+    if (!/^[A-Za-z0-9_*-]+(\.[A-Za-z0-9_*-]+)*\.?$/.test(name) || name.length > 253)
+      throw new ConfigError('DNS_DISCOVERY_NAMES', `expected a comma list of DNS names, got '${name}'`);
+  }
+  if (discoveryMethods.includes('dns') && dnsDiscoveryNames.length === 0) {
+    throw new ConfigError(
+      'DNS_DISCOVERY_NAMES',
+      'is required when DISCOVERY_METHODS includes dns (e.g. _mcp._tcp.services.example.com)',
+    );
+  }
+  const labelSelector = text(env, 'KUBERNETES_LABEL_SELECTOR', 'mcp.orchestrator.io/enabled=true');
+  if (!LABEL_SELECTOR.test(labelSelector)) {
+    throw new ConfigError(
+      'KUBERNETES_LABEL_SELECTOR',
+      `expected a label selector such as app=mcp,tier!=test, got '${labelSelector}'`,
+    );
+  }
   const apiKeys = list(env, 'API_KEYS');
   for (const key of apiKeys) {
     if (key.length < 16)
@@ -136,7 +163,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl,
     discoveryMethods: discoveryMethods.length > 0 ? discoveryMethods : ['file'],
     kubernetesNamespace: env.KUBERNETES_NAMESPACE?.trim() || undefined,
-    kubernetesLabelSelector: text(env, 'KUBERNETES_LABEL_SELECTOR', 'mcp.orchestrator.io/enabled=true'),
+    kubernetesLabelSelector: labelSelector,
     maxConcurrentWorkflows: integer(env, 'MAX_CONCURRENT_WORKFLOWS', 100, 1, 100_000),
     maxQueuedWorkflows: integer(env, 'MAX_QUEUED_WORKFLOWS', 1000, 0, 10_000_000),
     maxConcurrentSteps: integer(env, 'MAX_CONCURRENT_STEPS', 50, 1, 100_000),
@@ -148,7 +175,8 @@ export function loadConfig(env: Env): Config {
     bodyLimit: integer(env, 'BODY_LIMIT', 1_048_576, 1024, 1_073_741_824),
     maxWorkflowSteps: integer(env, 'MAX_WORKFLOW_STEPS', 500, 1, 100_000),
     instanceId: text(env, 'INSTANCE_ID', hostname()),
-    dnsDiscoveryNames: list(env, 'DNS_DISCOVERY_NAMES'),
+    dnsDiscoveryNames,
     dnsServers,
+    dnsDiscoveryInterval: integer(env, 'DNS_DISCOVERY_INTERVAL', 30_000, 1000, 86_400_000),
   };
 }

@@ -296,3 +296,67 @@ describe('a discovery method that fails', () => {
     expect(d.getMcp('billing')).toMatchObject({ source: 'flaky' });
   });
 });
+
+describe('several sources naming the same MCP', () => {
+  it('lets file, env, kubernetes, dns, multicast, then custom methods win, whatever the order added', async () => {
+    const mcp = await server();
+    const dir = tempDir();
+    const path = join(dir, 'mcp-registry.json');
+    writeFileSync(path, JSON.stringify({ mcps: { a: entry(mcp.url) } }));
+    // Each source names the MCPs up to its own letter; each MCP shows which source won it.
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const method = (name: string, count: number) => {
+      let onChange: () => void = () => undefined;
+      const answer = () =>
+        Object.fromEntries(names.slice(0, count).map((n) => [n, entry(mcp.url, { version: name })]));
+      return {
+        name,
+        reads: 0,
+        trigger: () => onChange(),
+        discoverMcps() {
+          this.reads += 1;
+          return answer() as Record<string, RegistryEntry>;
+        },
+        watch(change: () => void) {
+          onChange = change;
+          return () => undefined;
+        },
+      };
+    };
+    // Added in the reverse of their precedence, to show that order does not decide.
+    const methods = [
+      method('custom', 6),
+      method('multicast', 5),
+      method('dns', 4),
+      method('kubernetes', 3),
+      method('env', 2),
+    ];
+    const d = new MCPDiscoveryService({
+      registryPath: path,
+      watch: false,
+      methods,
+      pool: { healthChecks: false },
+    });
+    cleanups.push(() => d.close());
+    await d.initialize();
+    expect(Object.fromEntries(d.getMcps().map((m) => [m.name, m.source]))).toEqual({
+      a: 'file',
+      b: 'env',
+      c: 'kubernetes',
+      d: 'dns',
+      e: 'multicast',
+      f: 'custom',
+    });
+
+    // A re-read that finds nothing new is no news: no registry_loaded, no MCP events.
+    const events: string[] = [];
+    for (const kind of ['registry_loaded', 'mcp_discovered', 'mcp_updated', 'mcp_removed'] as const)
+      d.on(kind, () => events.push(kind));
+    const dns = methods[2]!;
+    const readsBefore = dns.reads;
+    dns.trigger();
+    await eventually(() => expect(dns.reads).toBe(readsBefore + 1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([]);
+  });
+});

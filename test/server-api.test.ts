@@ -505,6 +505,10 @@ describe('metrics', () => {
     expect(value('orchestrator_workflows_queued')).toBe(0);
     expect(value('orchestrator_registry_reloads_total{result="success"}')).toBe(1);
     expect(value('orchestrator_registry_reloads_total{result="error"}')).toBe(0);
+    const mcps = (await h.json<{ items: unknown[] }>('GET', '/mcps')).body.items.length;
+    expect(mcps).toBeGreaterThan(0);
+    expect(value('orchestrator_discovered_mcps{source="file"}')).toBe(mcps);
+    expect(value('orchestrator_discovery_changes_total{source="file",change="discovered"}')).toBe(mcps);
     for (const name of [
       'orchestrator_workflow_duration_seconds_bucket',
       'orchestrator_step_duration_seconds_bucket',

@@ -294,9 +294,25 @@ describe('configuration', () => {
       [{ API_KEYS: 'short' }, 'API_KEYS: expected a comma list of keys of at least 16 characters'],
       [
         { DISCOVERY_METHODS: 'file,carrier-pigeon' },
-        "DISCOVERY_METHODS: expected a comma list of file, env, got 'carrier-pigeon'",
+        "DISCOVERY_METHODS: expected a comma list of file, env, dns, kubernetes, multicast, got 'carrier-pigeon'",
       ],
       [{ DNS_SERVERS: 'a b' }, "DNS_SERVERS: expected a comma list of host:port, got 'a b'"],
+      [
+        { DISCOVERY_METHODS: 'dns' },
+        'DNS_DISCOVERY_NAMES: is required when DISCOVERY_METHODS includes dns (e.g. _mcp._tcp.services.example.com)',
+      ],
+      [
+        { DNS_DISCOVERY_NAMES: '_mcp._tcp.ok, bad name' },
+        "DNS_DISCOVERY_NAMES: expected a comma list of DNS names, got 'bad name'",
+      ],
+      [
+        { DNS_DISCOVERY_INTERVAL: '10' },
+        'DNS_DISCOVERY_INTERVAL: expected a whole number from 1000 to 86400000, got 10',
+      ],
+      [
+        { KUBERNETES_LABEL_SELECTOR: 'app in mcp' },
+        "KUBERNETES_LABEL_SELECTOR: expected a label selector such as app=mcp,tier!=test, got 'app in mcp'",
+      ],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -321,6 +337,15 @@ describe('configuration', () => {
       bodyLimit: 1048576,
       maxWorkflowSteps: 500,
       kubernetesLabelSelector: 'mcp.orchestrator.io/enabled=true',
+      dnsDiscoveryInterval: 30000,
     });
+    // Selectors as kubectl writes them are accepted.
+    for (const selector of [
+      'app=mcp,tier!=test',
+      'mcp.orchestrator.io/enabled',
+      '!legacy',
+      'env in (prod, staging)',
+    ])
+      expect(loadConfig({ KUBERNETES_LABEL_SELECTOR: selector }).kubernetesLabelSelector).toBe(selector);
   });
 });

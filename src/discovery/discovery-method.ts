@@ -13,8 +13,17 @@ export interface DiscoveryMethod {
   readonly name: string;
   /** Every MCP this method knows now, by name, in the registry's entry format. */
   discoverMcps(): Promise<Record<string, RegistryEntry>> | Record<string, RegistryEntry>;
-  /** Calls `onChange` whenever `discoverMcps()` would answer differently; returns a function that stops watching. */
-  watch?(onChange: () => void): (() => void | Promise<void>) | Promise<() => void | Promise<void>>;
+  /**
+   * Calls `onChange` whenever `discoverMcps()` would answer differently, and
+   * `onError` when watching fails on its own (a dropped watch that cannot be
+   * resumed, a bad announcement skipped): the service logs it and counts it in
+   * `orchestrator_discovery_errors_total{source}`, the method keeps going.
+   * Returns a function that stops watching.
+   */
+  watch?(
+    onChange: () => void,
+    onError?: (error: unknown) => void,
+  ): (() => void | Promise<void>) | Promise<() => void | Promise<void>>;
   /**
    * Adjusts an MCP another source declared (the env method's `<NAME>_URL`
    * overriding a registry MCP's primary url); returns it unchanged when it

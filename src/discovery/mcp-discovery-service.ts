@@ -77,7 +77,7 @@ export interface DiscoveryServiceOptions {
   debounceMs?: number;
   /** Options of the MCP client pool, or a pool to use. */
   pool?: McpClientPool | McpClientPoolOptions;
-  /** Further discovery methods, after the file in precedence. */
+  /** Further discovery methods; see {@link SOURCE_PRECEDENCE} for who wins a name. */
   methods?: DiscoveryMethod[];
   /** How long one `discoverMcps()` may take before it counts as failed, ms (10000). */
   methodTimeoutMs?: number;
@@ -97,6 +97,16 @@ export interface DiscoveryMetrics {
   registryReloads: { success: number; error: number };
   lastReloadAt: string | null;
 }
+
+/**
+ * Who wins when two sources name the same MCP: what an operator wrote for
+ * this deployment (the registry file, then `MCP_<NAME>_URL` variables) beats
+ * what was discovered; among discovered sources, the more trusted and
+ * administered one wins: the Kubernetes API (authenticated, RBAC), then DNS
+ * (a zone someone runs), then multicast (anyone on the link may announce).
+ * Custom methods come last, in the order they were added.
+ */
+export const SOURCE_PRECEDENCE = ['file', 'env', 'kubernetes', 'dns', 'multicast'] as const;
 
 const FORWARDED = [
   'circuit_breaker_state_change',
@@ -168,7 +178,7 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
     this.initialized = true;
   }
 
-  /** Adds a discovery method (lower precedence than those before it) and reads it now. */
+  /** Adds a discovery method (a custom one ranks after the built-ins and those added before it) and reads it now. */
   async addDiscoveryMethod(method: DiscoveryMethod): Promise<void> {
     if (this.methods.some((m) => m.name === method.name) || method.name === 'file') {
       throw new OrchestratorError(
@@ -283,7 +293,10 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
   private async startMethod(method: DiscoveryMethod): Promise<void> {
     await this.refreshMethod(method);
     if (method.watch) {
-      const stop = await method.watch(() => void this.refreshMethod(method));
+      const stop = await method.watch(
+        () => void this.refreshMethod(method),
+        (error) => this.reportError(method.name, error),
+      );
       this.stops.push(stop);
     }
   }
@@ -348,7 +361,10 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
 
   /** Records a source's definitions and applies the merged view. */
   private applySource(source: string, definitions: McpDefinition[]): void {
+    const before = this.bySource.get(source);
     this.bySource.set(source, definitions);
+    // Polled and watched methods re-read often; only a real change is news.
+    if (source !== 'file' && before && sameDefinitions(before, definitions)) return;
     const merged = this.merged();
     const result = this.pool.apply(merged);
     this.lastReloadAt = new Date(this.now()).toISOString();
@@ -367,12 +383,19 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
   }
 
   /**
-   * The file first, then the other methods in the order added; the first
-   * source to name an MCP wins. Then each method may adjust what the others
-   * declared (a bad adjustment is reported and skipped).
+   * Sources in {@link SOURCE_PRECEDENCE}, then custom methods in the order
+   * added; the first source to name an MCP wins. Then each method may adjust
+   * what the others declared (a bad adjustment is reported and skipped).
    */
   private merged(): McpDefinition[] {
-    const order = ['file', ...this.methods.map((m) => m.name)];
+    const rank = (name: string) => {
+      const at = (SOURCE_PRECEDENCE as readonly string[]).indexOf(name);
+      return at === -1 ? SOURCE_PRECEDENCE.length : at;
+    };
+    const order = ['file', ...this.methods.map((m) => m.name)]
+      .map((name, added) => ({ name, added }))
+      .sort((a, b) => rank(a.name) - rank(b.name) || a.added - b.added)
+      .map((s) => s.name);
     const seen = new Map<string, McpDefinition>();
     for (const source of order) {
       for (const definition of this.bySource.get(source) ?? []) {
@@ -409,4 +432,13 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
       timestamp: new Date(this.now()).toISOString(),
     });
   }
+}
+
+function sameDefinitions(a: McpDefinition[], b: McpDefinition[]): boolean {
+  const key = (list: McpDefinition[]) =>
+    list
+      .map((d) => `${d.name}\u0000${d.fingerprint}`)
+      .sort()
+      .join('\u0001');
+  return a.length === b.length && key(a) === key(b);
 }

@@ -98,6 +98,12 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       labelNames: ['source'],
       registers: [registry],
     }),
+    discoveryChanges: new Counter({
+      name: 'orchestrator_discovery_changes_total',
+      help: 'MCPs discovered, updated and removed, by the source that declared them.',
+      labelNames: ['source', 'change'],
+      registers: [registry],
+    }),
     http: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request durations, by method, route template and status code.',
@@ -134,6 +140,17 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       this.reset();
       for (const mcp of discovery.getMcps())
         this.set({ mcp: mcp.name }, BREAKER_VALUE[mcp.circuitBreaker.state]);
+    },
+  });
+  new Gauge({
+    name: 'orchestrator_discovered_mcps',
+    help: 'MCPs in the merged view, by the source that won each name.',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [source, count] of Object.entries(discovery.getMetrics().bySource))
+        this.set({ source }, count);
     },
   });
   new Gauge({
@@ -234,6 +251,16 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         : 'discovery method failed; its last good MCPs stay and it is retried',
     );
   });
+  for (const [event, change] of [
+    ['mcp_discovered', 'discovered'],
+    ['mcp_updated', 'updated'],
+    ['mcp_removed', 'removed'],
+  ] as const) {
+    discovery.on(event, (e) => {
+      m.discoveryChanges.inc({ source: e.source, change });
+      logger.info({ mcp: e.mcp, source: e.source }, `MCP ${change}`);
+    });
+  }
   discovery.on('circuit_breaker_state_change', (e) =>
     logger.warn(
       { mcp: e.mcp, endpoint: e.endpoint, from: e.previous, to: e.state },
