@@ -4,7 +4,10 @@
  * and the form it expects. The only module that reads `process.env` for the
  * server is `main.ts`, which hands it here.
  */
+
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { parseDnsServer } from './discovery/dns-client.js';
 import { mcpsFromEnv } from './discovery/env-discovery.js';
 import type { OrchestratorError } from './engine/index.js';
 
@@ -41,6 +44,8 @@ export interface Config {
   dnsDiscoveryNames: string[];
   dnsServers: string[];
   dnsDiscoveryInterval: number;
+  /** `MULTICAST_DISCOVERY_INTERFACE`: the IPv4 address of the interface mDNS queries use (all when unset). */
+  multicastInterface: string | undefined;
 }
 
 /** A configuration error: one line, naming the variable. */
@@ -149,9 +154,18 @@ export function loadConfig(env: Env): Config {
   }
   const dnsServers = list(env, 'DNS_SERVERS');
   for (const server of dnsServers) {
-    if (!/^[^\s:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(server)) {
-      throw new ConfigError('DNS_SERVERS', `expected a comma list of host:port, got '${server}'`);
+    try {
+      parseDnsServer(server);
+    } catch (error) {
+      throw new ConfigError('DNS_SERVERS', (error as Error).message);
     }
+  }
+  const multicastInterface = env.MULTICAST_DISCOVERY_INTERFACE?.trim() || undefined;
+  if (multicastInterface !== undefined && isIP(multicastInterface) !== 4) {
+    throw new ConfigError(
+      'MULTICAST_DISCOVERY_INTERFACE',
+      `expected the IPv4 address of a network interface, got '${multicastInterface}'`,
+    );
   }
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -178,5 +192,6 @@ export function loadConfig(env: Env): Config {
     dnsDiscoveryNames,
     dnsServers,
     dnsDiscoveryInterval: integer(env, 'DNS_DISCOVERY_INTERVAL', 30_000, 1000, 86_400_000),
+    multicastInterface,
   };
 }

@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { EnvDiscovery, MCPDiscoveryService } from './discovery/index.js';
+import {
+  type DiscoveryMethod,
+  DnsDiscovery,
+  EnvDiscovery,
+  KubernetesDiscovery,
+  MCPDiscoveryService,
+  MulticastDiscovery,
+} from './discovery/index.js';
 import { isOrchestratorError, WorkflowEngine } from './engine/index.js';
 import { app } from './server/app.js';
 import { createLogger } from './server/logger.js';
@@ -59,11 +66,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       })
     : undefined;
   const discovery = new MCPDiscoveryService({
-    // The file first, then the other methods named, in that order of precedence.
+    // Precedence is the service's (SOURCE_PRECEDENCE), not the order named.
     registryPath: config.discoveryMethods.includes('file') ? config.registryPath : null,
-    methods: config.discoveryMethods.includes('env')
-      ? [new EnvDiscovery({ env: options.env ?? process.env })]
-      : [],
+    methods: discoveryMethods(config, options.env ?? process.env),
     healthCheckInterval: config.healthCheckInterval,
     env: options.env ?? process.env,
   });
@@ -183,6 +188,50 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   };
   const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   return { config, fastify, engine, discovery, readiness, logger, url, shutdown };
+}
+
+/** The discovery methods `DISCOVERY_METHODS` names, besides the file. */
+function discoveryMethods(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>>,
+): DiscoveryMethod[] {
+  const named = new Set(config.discoveryMethods);
+  const methods: DiscoveryMethod[] = [];
+  if (named.has('env')) methods.push(new EnvDiscovery({ env }));
+  if (named.has('kubernetes')) {
+    try {
+      methods.push(
+        new KubernetesDiscovery({
+          namespace: config.kubernetesNamespace,
+          labelSelector: config.kubernetesLabelSelector,
+          env,
+        }),
+      );
+    } catch (error) {
+      // Only a kubeconfig that cannot be read or parsed gets here; the API server is not asked yet.
+      throw new ConfigError(
+        'KUBECONFIG',
+        `cannot load the Kubernetes client configuration: ${(error as Error).message}`,
+      );
+    }
+  }
+  if (named.has('dns')) {
+    methods.push(
+      new DnsDiscovery({
+        names: config.dnsDiscoveryNames,
+        servers: config.dnsServers,
+        intervalMs: config.dnsDiscoveryInterval,
+      }),
+    );
+  }
+  if (named.has('multicast')) {
+    methods.push(
+      new MulticastDiscovery(
+        config.multicastInterface ? { mdns: { interface: config.multicastInterface } } : {},
+      ),
+    );
+  }
+  return methods;
 }
 
 /** Runs the server from the environment, with signal handling. */

@@ -360,3 +360,51 @@ describe('several sources naming the same MCP', () => {
     expect(events).toEqual([]);
   });
 });
+
+describe('a discovery method that declares an invalid MCP', () => {
+  it('leaves that one out, reports it once until it changes, and keeps the others', async () => {
+    const mcp = await server();
+    let bad: Record<string, unknown> = { endpoints: { primary: { protocol: 'http', url: 'ftp://nope' } } };
+    let onChange: () => void = () => undefined;
+    let reads = 0;
+    const d = new MCPDiscoveryService({
+      registryPath: null,
+      pool: { healthChecks: false },
+      methods: [
+        {
+          name: 'inventory',
+          discoverMcps() {
+            reads += 1;
+            return { good: entry(mcp.url), broken: bad } as unknown as Record<string, RegistryEntry>;
+          },
+          watch(change) {
+            onChange = change;
+            return () => undefined;
+          },
+        },
+      ],
+    });
+    cleanups.push(() => d.close());
+    const errors: RegistryErrorEvent[] = [];
+    d.on('registry_error', (e) => errors.push(e));
+    await d.initialize();
+    expect(d.getMcps().map((m) => m.name)).toEqual(['good']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      source: 'inventory',
+      error: { code: 'ORCH_REGISTRY_INVALID' },
+      errors: [{ path: 'mcps.broken.endpoints.primary.url', message: 'must be an http:// or https:// URL' }],
+    });
+
+    // The same problem on the next poll is not news.
+    onChange();
+    await eventually(() => expect(reads).toBe(2));
+    expect(errors).toHaveLength(1);
+
+    // Mended: it joins the others.
+    bad = entry(mcp.url);
+    onChange();
+    await eventually(() => expect(d.getMcps().map((m) => m.name)).toEqual(['broken', 'good']));
+    expect(errors).toHaveLength(1);
+  });
+});

@@ -296,7 +296,18 @@ describe('configuration', () => {
         { DISCOVERY_METHODS: 'file,carrier-pigeon' },
         "DISCOVERY_METHODS: expected a comma list of file, env, dns, kubernetes, multicast, got 'carrier-pigeon'",
       ],
-      [{ DNS_SERVERS: 'a b' }, "DNS_SERVERS: expected a comma list of host:port, got 'a b'"],
+      [
+        { DNS_SERVERS: '10.0.0.2:53, a b' },
+        "DNS_SERVERS: 'a b' is not a DNS server (expected host:port, [IPv6]:port or an address)",
+      ],
+      [
+        { DNS_SERVERS: '10.0.0.2:99999' },
+        "DNS_SERVERS: '10.0.0.2:99999' has no valid port (expected 1 to 65535)",
+      ],
+      [
+        { MULTICAST_DISCOVERY_INTERFACE: 'eth0' },
+        "MULTICAST_DISCOVERY_INTERFACE: expected the IPv4 address of a network interface, got 'eth0'",
+      ],
       [
         { DISCOVERY_METHODS: 'dns' },
         'DNS_DISCOVERY_NAMES: is required when DISCOVERY_METHODS includes dns (e.g. _mcp._tcp.services.example.com)',

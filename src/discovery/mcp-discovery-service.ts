@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
+  canonicalJson,
   ErrorCode,
   isOrchestratorError,
   OrchestratorError,
@@ -133,6 +134,8 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
   private current = new Map<string, McpDefinition>();
   private initialized = false;
   private closed = false;
+  /** The invalid MCPs each method declared last, as reported (so a poll does not repeat it). */
+  private readonly skipped = new Map<string, string>();
   /** Methods whose last read failed: how often in a row, and the pending retry. */
   private readonly retries = new Map<string, { failures: number; timer: NodeJS.Timeout }>();
 
@@ -302,7 +305,9 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
   }
 
   /**
-   * Reads a method and applies what it says. A failure (or an answer slower
+   * Reads a method and applies what it says. An invalid MCP in the answer is
+   * left out and reported (once, until the problems change): one bad
+   * announcement must not hide the others. A failure (or an answer slower
    * than `methodTimeoutMs`) keeps the method's last good MCPs, is reported,
    * and is retried with a doubling delay until a read succeeds.
    */
@@ -310,22 +315,20 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
     clearTimeout(this.retries.get(method.name)?.timer);
     try {
       const entries = await this.withTimeout(method);
+      if (this.closed) return;
       const issues: ValidationIssue[] = [];
-      const definitions = Object.entries(entries).map(([name, entry]) =>
-        normalizeEntry(name, entry, method.name, issues, this.options.healthCheckInterval),
-      );
-      if (issues.length > 0) {
-        throw new OrchestratorError(
-          ErrorCode.RegistryInvalid,
-          `discovery method '${method.name}' returned invalid MCPs`,
-          {
-            errors: issues,
-          },
-        );
+      const definitions: McpDefinition[] = [];
+      for (const [name, entry] of Object.entries(entries)) {
+        const own: ValidationIssue[] = [];
+        const definition = normalizeEntry(name, entry, method.name, own, this.options.healthCheckInterval);
+        if (own.length === 0) definitions.push(definition);
+        else issues.push(...own);
       }
+      this.reportSkipped(method.name, issues);
       this.applySource(method.name, definitions);
       this.retries.delete(method.name);
     } catch (error) {
+      if (this.closed) return;
       this.reportError(method.name, error);
       if (this.closed) return;
       const { initialMs = 1000, maxMs = 60_000 } = this.options.methodRetry ?? {};
@@ -345,7 +348,7 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
         () =>
           reject(
             new OrchestratorError(
-              ErrorCode.McpTransport,
+              ErrorCode.DiscoveryFailed,
               `discovery method '${method.name}' did not answer within ${timeoutMs} ms`,
             ),
           ),
@@ -423,7 +426,23 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
     for (const mcp of result.removed) this.emit('mcp_removed', { mcp, source: source(mcp), timestamp });
   }
 
+  private reportSkipped(source: string, issues: ValidationIssue[]): void {
+    const key = canonicalJson(issues);
+    if (key === (this.skipped.get(source) ?? '[]')) return;
+    this.skipped.set(source, key);
+    if (issues.length === 0) return;
+    this.reportError(
+      source,
+      new OrchestratorError(
+        ErrorCode.RegistryInvalid,
+        `discovery method '${source}' declared invalid MCPs, left out: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        { errors: issues },
+      ),
+    );
+  }
+
   private reportError(source: string, error: unknown): void {
+    if (this.closed) return;
     if (source === 'file') this.reloads.error += 1;
     this.emit('registry_error', {
       source,

@@ -12,6 +12,8 @@ export const ErrorCode = {
   WorkflowInvalid: 'ORCH_WORKFLOW_INVALID',
   /** The MCP registry (file or another discovery source) is invalid. */
   RegistryInvalid: 'ORCH_REGISTRY_INVALID',
+  /** A discovery method could not read its source (DNS, the Kubernetes API, mDNS); its last good MCPs stay. */
+  DiscoveryFailed: 'ORCH_DISCOVERY_FAILED',
   McpNotFound: 'ORCH_MCP_NOT_FOUND',
   WorkflowNotFound: 'ORCH_WORKFLOW_NOT_FOUND',
   WorkflowConflict: 'ORCH_WORKFLOW_CONFLICT',
