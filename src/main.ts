@@ -208,10 +208,16 @@ function discoveryMethods(
         }),
       );
     } catch (error) {
-      // Only a kubeconfig that cannot be read or parsed gets here; the API server is not asked yet.
+      // Only a client configuration that cannot be read gets here; the API server is not asked yet.
+      const variable = env.KUBECONFIG ? 'KUBECONFIG' : 'DISCOVERY_METHODS';
+      const from = env.KUBECONFIG
+        ? 'the kubeconfig'
+        : env.KUBERNETES_SERVICE_HOST
+          ? "the pod's service account"
+          : '~/.kube/config';
       throw new ConfigError(
-        'KUBECONFIG',
-        `cannot load the Kubernetes client configuration: ${(error as Error).message}`,
+        variable,
+        `kubernetes discovery cannot load ${from}: ${(error as Error).message}`,
       );
     }
   }

@@ -340,8 +340,24 @@ describe('kubernetes discovery', () => {
       ),
     );
     expect(d.getMcp('maps')?.version).toBe('');
+    // Each unanswered request is ended before the next is made: they do not pile up.
+    await eventually(() => expect(api.openStalled()).toBeLessThanOrEqual(2));
     api.stallWatches(false);
     await eventually(() => expect(d.getMcp('maps')?.version).toBe('9'));
+  });
+
+  it('leaves no watch request open once closed, even one the API server never answered', async () => {
+    const { api, d } = await start((api) => api.apply('services', service('maps')), {
+      discovery: { listTimeoutMs: 300 },
+    });
+    await watching(api);
+    api.stallWatches(true);
+    api.dropWatches();
+    await eventually(() => expect(api.openStalled()).toBe(2));
+    await d.close();
+    await eventually(() => expect(api.openStalled()).toBe(0));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.openStalled()).toBe(0);
   });
 
   it('skips a Service with a bad annotation, reporting it once by name, and serves the others', async () => {

@@ -123,12 +123,37 @@ describe('multicast discovery over real multicast', () => {
   });
 
   it('finds at start-up an MCP announced before, by asking', async () => {
-    await announcer({ port: 4714 });
-    // Generous, so that a loaded machine still answers within the first read.
-    const service = await startService({ initialWaitMs: 1500 });
+    // This announcer never announces on its own: only a query makes it speak.
+    const a = await announcer({ port: 4714 });
+    const service = await startService();
     await service.initialize();
-    expect(service.getMcp('weather')).toMatchObject({ source: 'multicast' });
+    await eventually(() => expect(service.getMcp('weather')).toMatchObject({ source: 'multicast' }));
+    expect(a.questions).toContainEqual(expect.objectContaining({ name: '_mcp._tcp.local', type: 'PTR' }));
   });
+
+  it('keeps an MCP past its TTL while its server answers the refresh queries', async () => {
+    const service = await startService();
+    await service.initialize();
+    // 2 s: a shorter TTL would fall inside RFC 6762's one-second quiet time between two same questions.
+    const a = await announcer({ port: 4716, ttl: 2 });
+    const discovered = nextEvent(service, 'mcp_discovered');
+    await a.announce();
+    await discovered;
+    const expiresAt = Date.now() + 2000;
+    const removed: string[] = [];
+    service.on('mcp_removed', (e) => removed.push(e.mcp));
+    // Asked again before the records run out (RFC 6762 section 5.2: at 80 % of the TTL)...
+    // (A generous deadline: on a loaded machine timers fire late, and every answer to a browse
+    // query re-arms the refresh from the time it arrived.)
+    await eventually(
+      () => expect(a.questions).toContainEqual(expect.objectContaining({ name: a.fqdn, type: 'SRV' })),
+      20_000,
+    );
+    // ...and, answered, still there well after the first TTL would have ended.
+    await eventually(() => expect(Date.now()).toBeGreaterThan(expiresAt + 2000), 8000);
+    expect(removed).toEqual([]);
+    expect(service.getMcp('weather')).toMatchObject({ source: 'multicast' });
+  }, 45_000);
 
   it('asks a minimal responder for the SRV, TXT and address its PTR left out', async () => {
     const service = await startService();

@@ -285,7 +285,7 @@ describe('DnsDiscovery.watch', () => {
     expect(onChange).toHaveBeenCalledTimes(2);
   });
 
-  it('stops: no more calls, and queries in flight are ended', async () => {
+  it('stops: no more calls, its resolver closed (which ends queries in flight, see dns-client), no timers left', async () => {
     vi.useFakeTimers();
     const z = plain(5);
     const d = new DnsDiscovery({ names: [SERVICE], resolver: z.resolver, intervalMs: 1000 });

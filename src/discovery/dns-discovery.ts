@@ -256,7 +256,8 @@ export function toEntries(instances: readonly ServiceInstance[]): {
       issues.push({ path: fqdn, message: `declares MCP '${made.name}', which ${owner} declared first` });
       continue;
     }
-    // What the service would refuse (a target that makes no URL) must not fail the others.
+    // What the service would refuse (a target that makes no URL) is checked here too, so the
+    // report names the DNS name that declared it, which the service cannot know.
     const problems: ValidationIssue[] = [];
     normalizeEntry(made.name, made.entry, 'dns', problems);
     if (problems.length > 0) {

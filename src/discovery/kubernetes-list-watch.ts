@@ -76,7 +76,20 @@ export class ResourceWatch<T extends KubeObject> {
   private readonly watcher: Watch;
 
   constructor(private readonly options: ResourceWatchOptions<T>) {
-    this.watcher = new Watch(options.kubeConfig);
+    // client-node's Watch puts its own abort signal on the request and hands it out only once
+    // response headers arrive, so nothing of ours can end a request the API server never
+    // answers. node-fetch's `timeout` can: it runs until the headers, then aborts the request
+    // and fails the watch, which the loop reports and retries. One request at a time, bounded.
+    const headersTimeout = options.listTimeoutMs ?? 10_000;
+    const kubeConfig = options.kubeConfig;
+    const bounded = {
+      getCurrentCluster: () => kubeConfig.getCurrentCluster(),
+      applyToFetchOptions: async (init: object) => ({
+        ...(await kubeConfig.applyToFetchOptions(init)),
+        timeout: headersTimeout,
+      }),
+    };
+    this.watcher = new Watch(bounded as unknown as KubeConfig);
   }
 
   /** Lists the collection, unless a list succeeded before; throws ORCH_DISCOVERY_FAILED naming the API server. */
@@ -159,7 +172,11 @@ export class ResourceWatch<T extends KubeObject> {
    * whether any event arrived; rejects when the watch could not start.
    */
   private watchOnce(): Promise<boolean> {
+    // stop() then start() while this request is in flight must not leave it feeding the new run.
+    const generation = this.generation;
+    const current = () => generation === this.generation;
     return new Promise<boolean>((resolve, reject) => {
+      let controller: AbortController | undefined;
       let started = false;
       let finished = false;
       let events = 0;
@@ -169,24 +186,32 @@ export class ResourceWatch<T extends KubeObject> {
         if (finished) return;
         finished = true;
         clearTimeout(deadline);
-        this.watchController = undefined;
+        if (this.watchController === controller) this.watchController = undefined;
         if (gone || (error as { statusCode?: number } | null)?.statusCode === 410) {
           this.resourceVersion = undefined;
           resolve(true);
         } else if (!started) {
-          reject(this.failure('watch', error ?? new Error('the watch ended before it began')));
+          const timedOut = (error as { type?: string } | null)?.type === 'request-timeout';
+          reject(
+            this.failure(
+              'watch',
+              timedOut
+                ? new Error('no answer in time')
+                : (error ?? new Error('the watch ended before it began')),
+            ),
+          );
         } else {
           // A stream that ends or drops is routine (API server timeouts, restarts, proxies): resume, tell no one.
           resolve(events > 0);
         }
       };
       const onEvent = (type: string, object: unknown) => {
-        if (finished) return;
+        if (finished || !current()) return;
         if (type === 'ERROR') {
           const status = object as V1Status;
           if (status.code === 410) gone = true;
           else this.handlers?.onError(this.failure('watch', new Error(statusText(status))));
-          this.watchController?.abort();
+          controller?.abort();
           return;
         }
         events += 1;
@@ -201,26 +226,18 @@ export class ResourceWatch<T extends KubeObject> {
         timeoutSeconds,
       };
       if (this.options.labelSelector) query.labelSelector = this.options.labelSelector;
-      // client-node cannot abort a watch before its response headers: one that hangs there is given
-      // up on (and aborted if it ever answers), so the loop goes on.
-      deadline = setTimeout(
-        () => finish(new Error('no answer in time')),
-        this.options.listTimeoutMs ?? 10_000,
-      );
-      deadline.unref();
+      // A request unanswered until its headers is failed by node-fetch's timeout (see the constructor).
       this.watcher.watch(this.options.path, query, onEvent, finish).then(
-        (controller) => {
-          if (finished) {
-            controller.abort();
+        (answered) => {
+          controller = answered;
+          if (finished || !current()) {
+            answered.abort();
             return;
           }
-          clearTimeout(deadline);
           started = true;
-          this.watchController = controller;
-          deadline = setTimeout(() => controller.abort(), (timeoutSeconds + 30) * 1000);
+          this.watchController = answered;
+          deadline = setTimeout(() => answered.abort(), (timeoutSeconds + 30) * 1000);
           deadline.unref();
-          // stop() came while the request was in flight (client-node hands out its abort only now).
-          if (this.lifetime.signal.aborted) controller.abort();
         },
         (error: unknown) => finish(error),
       );

@@ -134,6 +134,8 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
   private current = new Map<string, McpDefinition>();
   private initialized = false;
   private closed = false;
+  /** Reads in progress, by method, and whether another was asked for meanwhile. */
+  private readonly reading = new Map<string, { again: boolean; done?: Promise<void> }>();
   /** The invalid MCPs each method declared last, as reported (so a poll does not repeat it). */
   private readonly skipped = new Map<string, string>();
   /** Methods whose last read failed: how often in a row, and the pending retry. */
@@ -177,7 +179,8 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
         await this.watcher.start();
       }
     }
-    for (const method of this.methods) await this.startMethod(method);
+    // Together: start-up waits for the slowest method, not their sum (precedence is by rank).
+    await Promise.all(this.methods.map((method) => this.startMethod(method)));
     this.initialized = true;
   }
 
@@ -295,13 +298,42 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
 
   private async startMethod(method: DiscoveryMethod): Promise<void> {
     await this.refreshMethod(method);
-    if (method.watch) {
+    if (method.watch && !this.closed) {
       const stop = await method.watch(
         () => void this.refreshMethod(method),
         (error) => this.reportError(method.name, error),
       );
-      this.stops.push(stop);
+      // close() came while watch() was starting: it has run its stops already.
+      if (this.closed) await stop();
+      else this.stops.push(stop);
     }
+  }
+
+  /**
+   * One read of a method at a time: a change or retry that comes during a
+   * read asks for one more after it, so an older answer never lands after a
+   * newer one and two failures never arm two retries.
+   */
+  private async refreshMethod(method: DiscoveryMethod): Promise<void> {
+    if (this.closed) return;
+    const busy = this.reading.get(method.name);
+    if (busy) {
+      busy.again = true;
+      return busy.done;
+    }
+    const state: { again: boolean; done?: Promise<void> } = { again: false };
+    this.reading.set(method.name, state);
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.readMethod(method);
+        } while (state.again && !this.closed);
+      } finally {
+        this.reading.delete(method.name);
+      }
+    })();
+    return state.done;
   }
 
   /**
@@ -311,7 +343,7 @@ export class MCPDiscoveryService extends EventEmitter<DiscoveryEventMap> {
    * than `methodTimeoutMs`) keeps the method's last good MCPs, is reported,
    * and is retried with a doubling delay until a read succeeds.
    */
-  private async refreshMethod(method: DiscoveryMethod): Promise<void> {
+  private async readMethod(method: DiscoveryMethod): Promise<void> {
     clearTimeout(this.retries.get(method.name)?.timer);
     try {
       const entries = await this.withTimeout(method);

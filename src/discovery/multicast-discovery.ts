@@ -353,7 +353,7 @@ export class MulticastDiscovery implements DiscoveryMethod {
           path: `${instance.fqdn} TXT name`,
           message: `another instance is named '${result.name}'`,
         });
-      // The service refuses a whole read with an invalid entry; one bad announcement must not hide the rest.
+      // Checked here as the service would, so the report names the instance and its sender.
       else normalizeEntry(result.name, result.entry, this.name, issues);
       const key = nameKey(instance.fqdn);
       seen.add(key);

@@ -177,6 +177,11 @@ export class FakeKubeApi {
   }
 
   /** On: watch requests get no answer at all. Off: those held are cut, and watches are served again. */
+  /** Stalled watch requests whose client has not hung up. */
+  openStalled(): number {
+    return (this.stalled ?? []).filter((r) => !r.socket?.destroyed).length;
+  }
+
   stallWatches(on: boolean): void {
     if (on) this.stalled ??= [];
     else for (const response of this.stalled?.splice(0) ?? []) response.socket?.destroy();
