@@ -23,20 +23,25 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 
-# Compile TypeScript. Install scripts are skipped: tsc needs no native module.
+# Compile TypeScript, and build the operator console (Vite) into dist/ui. Install scripts are
+# skipped: neither tsc nor Vite needs a native module built.
 FROM toolchain AS build
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY ui ./ui
 RUN npm run build
 
 # Production dependencies only, better-sqlite3 compiled here from source against the
-# image's own Node headers (no prebuilt binary is downloaded).
+# image's own Node headers (no prebuilt binary is downloaded). The package's `prepare` finds
+# no console sources here and builds nothing: the console comes built from `build`.
 FROM toolchain AS prod-deps
 ENV npm_config_build_from_source=true \
     npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
+# npm ci runs the package's `prepare` hook, which skips the console build here (no vite).
+COPY scripts/prepare.mjs ./scripts/
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 
 FROM base AS runtime
@@ -57,6 +62,7 @@ ENV NODE_ENV=production \
     DATABASE_URL=sqlite:/var/lib/orchestrator-mcp/orchestrator.db
 # Code and defaults stay owned by root: the server cannot rewrite itself.
 COPY --from=prod-deps /app/node_modules ./node_modules
+# The compiled server and the built console (dist/ui, served at /ui).
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 # The demo MCP servers (their dependencies are production ones) and a default configuration

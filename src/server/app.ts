@@ -18,6 +18,7 @@ import { mcpRoutes } from './routes/mcps.js';
 import { probeRoutes } from './routes/probes.js';
 import { workflowRoutes } from './routes/workflows.js';
 import type { Telemetry } from './telemetry.js';
+import { uiRoutes } from './ui-route.js';
 
 /** What the API needs. */
 export interface AppOptions {
@@ -143,6 +144,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     discovery: options.discovery,
     ...(options.onBreakerReset ? { onBreakerReset: options.onBreakerReset } : {}),
   });
+  await fastify.register(uiRoutes);
 };
 
 /** The routes of the API, as OpenAPI lists them. */

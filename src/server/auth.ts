@@ -1,6 +1,7 @@
 /**
  * `API_KEYS` bearer authentication (DESIGN.md, REST API): every route but
- * the probes and metrics needs `Authorization: Bearer <key>`. Keys are
+ * the probes, metrics and routes marked `config.public` (the console's page,
+ * which holds no data) needs `Authorization: Bearer <key>`. Keys are
  * compared in constant time over their SHA-256 digests, so neither content
  * nor length leaks through timing.
  */
@@ -11,6 +12,13 @@ import { problem, sendProblem } from './problem.js';
 /** Paths that stay open without a key. */
 const OPEN_PATHS = new Set(['/health', '/ready', '/metrics']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route serves no data and needs no key (the console's page and assets). */
+    public?: boolean;
+  }
+}
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** Adds the bearer check for `keys` (nothing when there are none). */
@@ -19,7 +27,7 @@ export function registerAuth(app: FastifyInstance, keys: readonly string[]): voi
   const digests = keys.map(digest);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (OPEN_PATHS.has(path)) return;
+    if (OPEN_PATHS.has(path) || request.routeOptions.config.public === true) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const presented = match ? digest(match[1]!.trim()) : undefined;

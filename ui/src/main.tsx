@@ -1,0 +1,6 @@
+/** Starts the console in `#app`. */
+import { render } from 'preact';
+import { App } from './app.js';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,163 @@
+/**
+ * Executions, newest first, filtered by status and workflow (kept in the
+ * URL, so a filtered view can be bookmarked). Running rows follow their
+ * event streams; the list is read again every few seconds for new ones.
+ */
+import { useState } from 'preact/hooks';
+import { useApi } from '../api/api-context.js';
+import {
+  EXECUTION_STATUSES,
+  type ExecutionDocument,
+  type ExecutionStatus,
+  isFinalExecutionStatus,
+} from '../api/types.js';
+import { ErrorAlert } from '../components/error-alert.js';
+import { StatusBadge } from '../components/status-badge.js';
+import { useAsync } from '../hooks/use-async.js';
+import { useExecutionStreams } from '../hooks/use-execution-streams.js';
+import { useInterval } from '../hooks/use-interval.js';
+import { usePageTitle } from '../hooks/use-page-title.js';
+import { applyEvent } from '../model/apply-event.js';
+import { formatDuration, formatTime, statusLabel } from '../model/format.js';
+import { navigate } from '../router.js';
+
+const PAGE_SIZE = 50;
+/** `GET /executions` answers at most this many at once. */
+const MAX_LIMIT = 500;
+const REFRESH_MS = 3000;
+
+/** The executions page. */
+export function ExecutionsPage({ search }: { search: URLSearchParams }) {
+  usePageTitle('Executions');
+  const api = useApi();
+  const status = (search.get('status') ?? '') as ExecutionStatus | '';
+  const workflow = search.get('workflow') ?? '';
+  const [limit, setLimit] = useState(PAGE_SIZE);
+  const list = useAsync(
+    () => api.listExecutions({ status: status || undefined, workflow: workflow || undefined, limit }),
+    [status, workflow, limit],
+  );
+  const workflows = useAsync(() => api.listWorkflows(), []);
+  useInterval(list.reload, REFRESH_MS);
+
+  const items = list.value?.items ?? [];
+  useExecutionStreams(
+    items.filter((e) => !isFinalExecutionStatus(e.status)).map((e) => e.id),
+    (id, event) =>
+      list.set(
+        (page) => page && { ...page, items: page.items.map((e) => (e.id === id ? applyEvent(e, event) : e)) },
+      ),
+  );
+
+  const filter = (name: 'status' | 'workflow', value: string) => {
+    const next = new URLSearchParams(search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    const query = next.toString();
+    navigate(`/ui/executions${query ? `?${query}` : ''}`, { replace: true });
+  };
+  const names = [
+    ...new Set([...(workflows.value?.items ?? []).map((w) => w.name), workflow].filter(Boolean)),
+  ];
+
+  return (
+    <>
+      <h1 id="page-title" tabIndex={-1}>
+        Executions
+      </h1>
+      <form class="filters" aria-label="Filter executions" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="filter-status">Status</label>
+          <select
+            id="filter-status"
+            value={status}
+            onChange={(e) => filter('status', (e.currentTarget as HTMLSelectElement).value)}
+          >
+            <option value="">any</option>
+            {EXECUTION_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {statusLabel(s)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="filter-workflow">Workflow</label>
+          <select
+            id="filter-workflow"
+            value={workflow}
+            onChange={(e) => filter('workflow', (e.currentTarget as HTMLSelectElement).value)}
+          >
+            <option value="">any</option>
+            {names.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      <ErrorAlert error={list.error} context="Executions could not be read" />
+      {list.value && items.length === 0 && <p class="muted">No executions match.</p>}
+      {items.length > 0 && (
+        <div class="table-scroll">
+          <table class="list">
+            <caption class="sr-only">
+              Executions, newest first{status ? `, ${statusLabel(status)}` : ''}
+              {workflow ? ` of ${workflow}` : ''}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Execution</th>
+                <th scope="col">Workflow</th>
+                <th scope="col">Status</th>
+                <th scope="col">Steps done</th>
+                <th scope="col" class="wide-only">
+                  Created
+                </th>
+                <th scope="col">Duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((execution) => (
+                <ExecutionRow key={execution.id} execution={execution} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {list.value?.nextCursor && limit < MAX_LIMIT && (
+        <button type="button" onClick={() => setLimit((l) => Math.min(l + PAGE_SIZE, MAX_LIMIT))}>
+          Show more
+        </button>
+      )}
+    </>
+  );
+}
+
+function ExecutionRow({ execution }: { execution: ExecutionDocument }) {
+  const steps = Object.values(execution.steps);
+  const done = steps.filter((s) => s.status === 'completed').length;
+  return (
+    <tr data-execution={execution.id} data-status={execution.status}>
+      <td>
+        <a href={`/ui/executions/${encodeURIComponent(execution.id)}`} class="mono">
+          {execution.id}
+        </a>
+      </td>
+      <td>
+        {execution.workflow.name} <span class="muted">v{execution.workflow.version}</span>
+      </td>
+      <td>
+        <StatusBadge status={execution.status} />
+      </td>
+      <td>
+        {done}/{steps.length}
+      </td>
+      <td class="wide-only">
+        <time dateTime={execution.createdAt}>{formatTime(execution.createdAt)}</time>
+      </td>
+      <td>{formatDuration(execution.durationMs)}</td>
+    </tr>
+  );
+}
