@@ -211,13 +211,13 @@ function discoveryMethods(
       // Only a client configuration that cannot be read gets here; the API server is not asked yet.
       const variable = env.KUBECONFIG ? 'KUBECONFIG' : 'DISCOVERY_METHODS';
       const from = env.KUBECONFIG
-        ? 'the kubeconfig'
+        ? 'the kubeconfig: '
         : env.KUBERNETES_SERVICE_HOST
-          ? "the pod's service account"
-          : '~/.kube/config';
+          ? "the pod's service account: "
+          : '';
       throw new ConfigError(
         variable,
-        `kubernetes discovery cannot load ${from}: ${(error as Error).message}`,
+        `kubernetes discovery cannot start: ${from}${(error as Error).message}`,
       );
     }
   }
@@ -256,6 +256,11 @@ async function main(): Promise<void> {
   try {
     orchestrator = await start(config);
   } catch (error) {
+    // Some settings can only be judged when used (a kubeconfig): still a configuration error.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`orchestrator-mcp: invalid configuration: ${error.message}\n`);
+      process.exit(78);
+    }
     const detail =
       isOrchestratorError(error) && error.errors?.length
         ? ` (${error.errors.map((e) => `${e.path}: ${e.message}`).join('; ')})`
@@ -265,14 +270,19 @@ async function main(): Promise<void> {
   }
   // `on`, not `once`: a second Ctrl-C (or a wrapper relaying the first) must not kill the
   // process mid-drain, which is what Node does to a signal nobody listens to.
-  let stopping = false;
+  let stoppingSince: number | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
-      if (stopping) {
-        orchestrator.logger.warn({ signal }, 'already shutting down; SIGKILL stops at once');
+      if (stoppingSince !== undefined) {
+        // One Ctrl-C often arrives twice (the terminal's, then a wrapper such as tsx relaying it).
+        const echo = Date.now() - stoppingSince < 1000;
+        orchestrator.logger[echo ? 'debug' : 'warn'](
+          { signal },
+          'already shutting down; SIGKILL stops at once',
+        );
         return;
       }
-      stopping = true;
+      stoppingSince = Date.now();
       orchestrator.logger.info({ signal }, 'signal received');
       void orchestrator.shutdown().then(() => process.exit(0));
     });

@@ -142,6 +142,8 @@ describe('without API keys', () => {
   it('runs a workflow from the form generated from its input schema and watches its nodes turn completed', async () => {
     const page = await open(h, '/ui');
     await page.waitForURL(/\/ui\/executions$/, { timeout: WAIT_MS });
+    // Bare /ui lands on the executions page itself, not only on its URL.
+    await shown(page, 'form[aria-label="Filter executions"]');
     await page.getByRole('link', { name: 'Workflows' }).click();
     await shown(page, 'tr[data-workflow="training_plan"]');
     await screenshot(page, 'workflows');

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { V1EndpointSlice, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { entryFromService, mcpsFromServices } from './kubernetes-discovery.js';
+import { entryFromService, KubernetesDiscovery, mcpsFromServices } from './kubernetes-discovery.js';
 
 function service(
   name: string,
@@ -215,5 +218,21 @@ describe('mcpsFromServices', () => {
         ],
       },
     ]);
+  });
+});
+
+describe('KubernetesDiscovery without any cluster configuration', () => {
+  it('refuses to start, saying what is missing, instead of trying http://localhost:8080', () => {
+    const home = mkdtempSync(join(tmpdir(), 'orch-no-kube-'));
+    const saved = process.env.HOME;
+    process.env.HOME = home; // no ~/.kube/config there
+    try {
+      expect(() => new KubernetesDiscovery({ env: {} })).toThrow(
+        'found no Kubernetes client configuration: no KUBECONFIG, no ~/.kube/config, and not in a pod with a service account',
+      );
+    } finally {
+      process.env.HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -373,7 +373,21 @@ function defaultKubeConfig(env: Readonly<Record<string, string | undefined>>): K
       kubeConfig.mergeConfig(more);
     }
   } else if (env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
-  else kubeConfig.loadFromDefault();
+  else {
+    kubeConfig.loadFromDefault();
+    // Finding nothing, client-node falls back to http://localhost:8080 (an insecure local API
+    // server of old), whose failures would blame TLS. Say what is really missing, at start-up.
+    const cluster = kubeConfig.getCurrentCluster();
+    if (
+      cluster?.name === 'cluster' &&
+      cluster.server === 'http://localhost:8080' &&
+      kubeConfig.getCurrentUser()?.name === 'user'
+    ) {
+      throw new Error(
+        'found no Kubernetes client configuration: no KUBECONFIG, no ~/.kube/config, and not in a pod with a service account',
+      );
+    }
+  }
   return kubeConfig;
 }
 

@@ -238,14 +238,14 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     if (e.source === 'file') m.reloads.inc({ result: 'success' });
     logger.info(
       { source: e.source, mcps: e.mcps, added: e.added, removed: e.removed, updated: e.updated },
-      'MCP registry loaded',
+      e.source === 'file' ? 'MCP registry loaded' : 'discovery method read',
     );
   });
   discovery.on('registry_error', (e) => {
     if (e.source === 'file') m.reloads.inc({ result: 'error' });
     m.discoveryErrors.inc({ source: e.source });
     logger.error(
-      { source: e.source, error: e.error.message, errors: e.errors },
+      { source: e.source, error: e.error.message, ...(e.errors.length > 0 ? { errors: e.errors } : {}) },
       e.source === 'file'
         ? 'MCP registry rejected; the last good one stays in force'
         : 'discovery method failed; its last good MCPs stay and it is retried',

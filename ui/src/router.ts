@@ -36,6 +36,10 @@ export function useLocation(): Location {
   useEffect(() => {
     const listener = () => setLocation(current());
     listeners.add(listener);
+    // A child's effect runs before this one and may have navigated already (the redirect of
+    // bare /ui): catch up with that, or the page stays on the old location.
+    const now = current();
+    if (now.path !== location.path || now.search.toString() !== location.search.toString()) listener();
     return () => void listeners.delete(listener);
   }, []);
   return location;
