@@ -10,14 +10,12 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import {
-  type DiscoveryMethod,
-  DnsDiscovery,
-  EnvDiscovery,
-  KubernetesDiscovery,
-  MCPDiscoveryService,
-  MulticastDiscovery,
-} from './discovery/index.js';
+// Each discovery module on its own: Kubernetes' client (tens of MB) is loaded only when used.
+import type { DiscoveryMethod } from './discovery/discovery-method.js';
+import { DnsDiscovery } from './discovery/dns-discovery.js';
+import { EnvDiscovery } from './discovery/env-discovery.js';
+import { MCPDiscoveryService } from './discovery/mcp-discovery-service.js';
+import { MulticastDiscovery } from './discovery/multicast-discovery.js';
 import { isOrchestratorError, WorkflowEngine } from './engine/index.js';
 import { app } from './server/app.js';
 import { createLogger } from './server/logger.js';
@@ -68,7 +66,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   const discovery = new MCPDiscoveryService({
     // Precedence is the service's (SOURCE_PRECEDENCE), not the order named.
     registryPath: config.discoveryMethods.includes('file') ? config.registryPath : null,
-    methods: discoveryMethods(config, options.env ?? process.env),
+    methods: await discoveryMethods(config, options.env ?? process.env),
     healthCheckInterval: config.healthCheckInterval,
     env: options.env ?? process.env,
   });
@@ -191,14 +189,15 @@ export async function start(config: Config, options: StartOptions = {}): Promise
 }
 
 /** The discovery methods `DISCOVERY_METHODS` names, besides the file. */
-function discoveryMethods(
+async function discoveryMethods(
   config: Config,
   env: Readonly<Record<string, string | undefined>>,
-): DiscoveryMethod[] {
+): Promise<DiscoveryMethod[]> {
   const named = new Set(config.discoveryMethods);
   const methods: DiscoveryMethod[] = [];
   if (named.has('env')) methods.push(new EnvDiscovery({ env }));
   if (named.has('kubernetes')) {
+    const { KubernetesDiscovery } = await import('./discovery/kubernetes-discovery.js');
     try {
       methods.push(
         new KubernetesDiscovery({

@@ -9,7 +9,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { DirectoryWatcher, hash } from '../discovery/index.js';
+// The modules themselves, not the discovery index: that one would load every method's client.
+import { DirectoryWatcher } from '../discovery/directory-watcher.js';
+import { hash } from '../discovery/file-watcher.js';
 import { serializeError, type WorkflowEngine } from '../engine/index.js';
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
