@@ -2,8 +2,8 @@
  * Runs one call (a step or a compensation) through the resilience policies
  * of DESIGN.md: per-attempt timeout inside a slot of the engine-wide step
  * bulkhead (`MAX_CONCURRENT_STEPS`), inside a retry with exponential backoff
- * and decorrelated jitter, all composed from cockatiel. The MCP layer adds
- * its own per-MCP circuit breaker and concurrency limit under this.
+ * and decorrelated jitter (cockatiel's bulkhead and retry). The MCP layer
+ * adds its own per-MCP circuit breaker and concurrency limit under this.
  *
  * An abort (cancel, rollback, workflow timeout) ends the call at once when
  * nothing is in flight. When a request is in flight, the runner waits for it
@@ -12,16 +12,13 @@
  * have had its effect, so it is compensated. The bulkhead slot stays taken
  * until the request settles (or the grace period ends), so a caller slow to
  * honour its signal cannot push more calls in flight than the limit.
+ *
+ * This is the engine's hot path, run for every step (bench/README.md): an
+ * attempt costs one AbortController, one timer and one listener; errors are
+ * built only when something fails; a step without retries skips the retry
+ * policy, and the backoff of each setting is built once.
  */
-import {
-  type BulkheadPolicy,
-  ExponentialBackoff,
-  handleWhen,
-  type IRetryContext,
-  retry,
-  TimeoutStrategy,
-  timeout,
-} from 'cockatiel';
+import { type BulkheadPolicy, ExponentialBackoff, handleWhen, type IRetryContext, retry } from 'cockatiel';
 import type { CallPolicy } from './compiled-workflow.js';
 import { ErrorCode, isRetryable, OrchestratorError } from './errors.js';
 
@@ -80,7 +77,7 @@ export class CallRunner {
    * Runs `call` with the policy's timeout and retries. Never rejects: the
    * outcome says what happened.
    */
-  async run(
+  run(
     policy: CallPolicy,
     timeoutMs: number,
     call: (attempt: number, signal: AbortSignal) => Promise<unknown>,
@@ -92,15 +89,9 @@ export class CallRunner {
   ): Promise<CallOutcome> {
     let attempts = firstAttempt - 1;
     let current: Tracked | undefined;
-    const attemptTimeout = timeout(timeoutMs, TimeoutStrategy.Cooperative);
-    // Unref: a backoff sleep cockatiel cannot cancel must not keep the process alive after a rollback.
-    const retryPolicy = retry(retryable, {
-      maxAttempts: Math.max(0, policy.retries - (firstAttempt - 1)),
-      backoff: this.backoff(policy),
-    }).dangerouslyUnref();
-    const listener = retryPolicy.onRetry((event) => {
-      hooks.onRetry(attempts, event.delay, 'error' in event ? event.error : undefined);
-    });
+    const track = (tracked: Tracked) => {
+      current = tracked;
+    };
 
     const attempt = async (context: IRetryContext): Promise<unknown> => {
       if (context.signal.aborted) throw abortReason(context.signal);
@@ -119,77 +110,126 @@ export class CallRunner {
         );
       }
       return this.bulkhead.execute(
-        ({ signal: slotSignal }) =>
-          attemptTimeout.execute(async ({ signal: attemptSignal }) => {
-            // The call's own signal says why it stopped: a timeout counts against an MCP's
-            // breaker, a cancel or rollback does not.
-            const callController = new AbortController();
-            attemptSignal.addEventListener(
-              'abort',
-              () =>
-                callController.abort(
-                  slotSignal.aborted
-                    ? abortReason(slotSignal)
-                    : new OrchestratorError(
-                        ErrorCode.StepTimeout,
-                        `attempt ${n} timed out after ${timeoutMs} ms`,
-                      ),
-                ),
-              { once: true },
-            );
-            const tracked: Tracked = { promise: settle(call(n, callController.signal)) };
-            current = tracked;
-            void tracked.promise.then((s) => {
-              tracked.settled = s;
-            });
-            const result = await this.within(tracked.promise, attemptSignal);
-            if (result.ok) return result.value;
-            if (attemptSignal.aborted && !slotSignal.aborted) throw callController.signal.reason;
-            throw result.error;
-          }, slotSignal),
+        ({ signal: slotSignal }) => this.attempt(call, n, timeoutMs, slotSignal, track),
         context.signal,
       );
     };
 
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<CallOutcome>((resolve) => {
-      onAbort = () => {
+    const retriesLeft = Math.max(0, policy.retries - (firstAttempt - 1));
+    let execute: () => Promise<unknown>;
+    let dispose: () => void = () => undefined;
+    if (retriesLeft === 0) {
+      execute = () => attempt({ attempt: 0, signal });
+    } else {
+      // Unref: a backoff sleep cockatiel cannot cancel must not keep the process alive after a rollback.
+      const retryPolicy = retry(retryable, {
+        maxAttempts: retriesLeft,
+        backoff: this.backoff(policy),
+      }).dangerouslyUnref();
+      const listener = retryPolicy.onRetry((event) => {
+        hooks.onRetry(attempts, event.delay, 'error' in event ? event.error : undefined);
+      });
+      execute = () => retryPolicy.execute(attempt, signal);
+      dispose = () => listener.dispose();
+    }
+
+    // One promise settles the call: the attempts' outcome, unless the signal aborted first; after an
+    // abort only the abort path decides, so a late rejection cannot hide a success.
+    return new Promise<CallOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: CallOutcome) => {
+        if (settled) return;
+        settled = true;
+        dispose();
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const stopped = (inFlight: boolean): CallOutcome => ({
+        ok: false,
+        attempts,
+        error: abortReason(signal),
+        aborted: true,
+        inFlight,
+      });
+      const onAbort = () => {
         const tracked = current;
-        const stopped = (inFlight: boolean): CallOutcome => ({
-          ok: false,
-          attempts,
-          error: abortReason(signal),
-          aborted: true,
-          inFlight,
-        });
-        if (!tracked) return resolve(stopped(false));
+        if (!tracked) return finish(stopped(false));
         if (tracked.settled) {
           // The last request already ended: a success still counts; a failure means nothing was in flight.
-          return resolve(
+          return finish(
             tracked.settled.ok ? { ok: true, value: tracked.settled.value, attempts } : stopped(false),
           );
         }
         void this.within(tracked.promise, signal).then((s) =>
-          resolve(s.ok ? { ok: true, value: s.value, attempts } : stopped(true)),
+          finish(s.ok ? { ok: true, value: s.value, attempts } : stopped(true)),
         );
       };
+      const go = () =>
+        execute().then(
+          (value) => {
+            if (!signal.aborted) finish({ ok: true, value, attempts });
+          },
+          (error: unknown) => {
+            if (!signal.aborted) finish({ ok: false, attempts, error, aborted: false, inFlight: false });
+          },
+        );
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
+      if (delayFirstMs > 0) void sleepUnlessAborted(delayFirstMs, signal).then(go);
+      else void go();
     });
-    const delayed = delayFirstMs > 0 ? sleepUnlessAborted(delayFirstMs, signal) : Promise.resolve();
-    const executed: Promise<CallOutcome> = delayed
-      .then(() => retryPolicy.execute(attempt, signal))
-      .then(
-        (value) => ({ ok: true, value, attempts }),
-        (error: unknown) => ({ ok: false, attempts, error, aborted: false, inFlight: false }),
-      );
-    try {
-      // After an abort only the abort path decides, so a late rejection cannot hide a success.
-      return await Promise.race([executed.then((o) => (signal.aborted ? aborted : o)), aborted]);
-    } finally {
-      listener.dispose();
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-    }
+  }
+
+  /**
+   * One attempt in a bulkhead slot: the request gets its own signal, which
+   * aborts with ORCH_STEP_TIMEOUT after `timeoutMs` (a timeout counts
+   * against an MCP's breaker) or with the slot's reason when the call is
+   * stopped (a cancel or rollback does not). Once aborted, the request gets
+   * the grace period to settle.
+   */
+  private attempt(
+    call: (attempt: number, signal: AbortSignal) => Promise<unknown>,
+    n: number,
+    timeoutMs: number,
+    slotSignal: AbortSignal,
+    track: (tracked: Tracked) => void,
+  ): Promise<unknown> {
+    const controller = new AbortController();
+    let timedOut = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let finish!: (settled: Settled) => void;
+    const outcome = new Promise<Settled>((resolve) => {
+      finish = resolve;
+    });
+    const stop = (reason: unknown) => {
+      controller.abort(reason);
+      graceTimer ??= setTimeout(() => finish({ ok: false, error: reason }), this.graceMs);
+      graceTimer.unref?.();
+    };
+    const onSlotAbort = () => stop(abortReason(slotSignal));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop(new OrchestratorError(ErrorCode.StepTimeout, `attempt ${n} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    if (slotSignal.aborted) onSlotAbort();
+    else slotSignal.addEventListener('abort', onSlotAbort, { once: true });
+
+    const tracked: Tracked = { promise: settle(call(n, controller.signal)) };
+    track(tracked);
+    void tracked.promise.then((s) => {
+      tracked.settled = s;
+      finish(s);
+    });
+    // `outcome` never rejects: it settles with the request, or with the end of the grace period.
+    return outcome.then((result) => {
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      slotSignal.removeEventListener('abort', onSlotAbort);
+      if (result.ok) return result.value;
+      // A timeout says so, whatever the stopped request rejected with.
+      if (timedOut && !slotSignal.aborted) throw controller.signal.reason;
+      throw result.error;
+    });
   }
 
   /** Waits for a request; once `signal` aborts, waits at most the grace period more. */

@@ -12,6 +12,7 @@ import { ErrorCode, OrchestratorError, type SerializedError, serializeError } fr
 import type { ExecutionEventBase, RollbackReason, WorkflowCompletedEvent } from './events.js';
 import type { ExecutionPatch, ExecutionRecord, StepRecord } from './execution-store.js';
 import { type ExpressionScope, isTruthy, type StepView } from './expressions.js';
+import { isoTime } from './iso-time.js';
 import { type RunEnvironment, resolveTimeout, toolCall } from './run-environment.js';
 import { compensationPlan, runCompensations, type SagaHost } from './saga.js';
 import { ExecutionStatus, StepStatus } from './statuses.js';
@@ -35,8 +36,8 @@ export class ExecutionRun implements SagaHost {
   private readonly stepStatus: StepStatus[];
   /** Another replica took the execution over: stop without writing or rolling back. */
   private abandoned = false;
-  /** Aborts a rollback only when the execution is abandoned; cancel and timeouts never stop one. */
-  private readonly abandonController = new AbortController();
+  /** Aborts a rollback only when the execution is abandoned; cancel and timeouts never stop one. Made when first needed. */
+  private abandonControllerOrUndefined: AbortController | undefined;
 
   constructor(
     readonly env: RunEnvironment,
@@ -46,6 +47,11 @@ export class ExecutionRun implements SagaHost {
     this.stepStatus = workflow.steps.map(() => StepStatus.Pending);
     // One listener per running step: a wide fan-out is normal, not a leak.
     setMaxListeners(0, this.cancelController.signal);
+  }
+
+  private get abandonController(): AbortController {
+    this.abandonControllerOrUndefined ??= new AbortController();
+    return this.abandonControllerOrUndefined;
   }
 
   /** Asks a running execution to stop and roll back. False when it is already past that point. */
@@ -204,8 +210,8 @@ export class ExecutionRun implements SagaHost {
     const patch: ExecutionPatch = {
       status: ExecutionStatus.Running,
       owner: this.env.instanceId,
-      startedAt: new Date(now).toISOString(),
-      deadlineAt: new Date(now + this.workflow.timeoutMs).toISOString(),
+      startedAt: isoTime(now),
+      deadlineAt: isoTime(now + this.workflow.timeoutMs),
     };
     await this.updateExecution(patch);
     this.env.emit('workflow_started', { ...this.eventBase(), input: this.record.input });
@@ -216,7 +222,8 @@ export class ExecutionRun implements SagaHost {
     const deadline = Date.parse(this.record.deadlineAt!);
     const remaining = deadline - this.env.clock.now();
     if (remaining <= 0) return { kind: 'aborted', reason: 'timed_out' };
-    const policy = timeout(remaining, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: true });
+    // No abort on return: the scheduler resolves only once no step runs, so there is nothing to stop.
+    const policy = timeout(remaining, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
     return policy.execute(({ signal }) => this.forward(signal), this.cancelController.signal);
   }
 
@@ -361,7 +368,7 @@ export class ExecutionRun implements SagaHost {
           const first = record.startedAt === null;
           if (first) {
             startedMs = this.env.clock.now();
-            record.startedAt = new Date(startedMs).toISOString();
+            record.startedAt = isoTime(startedMs);
           }
           await this.saveStep(step.name, record);
           if (first) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
@@ -369,7 +376,7 @@ export class ExecutionRun implements SagaHost {
         onRetry: (attempt, delayMs, error) => {
           const serialized = serializeError(error);
           record.error = serialized;
-          record.nextAttemptAt = new Date(this.env.clock.now() + delayMs).toISOString();
+          record.nextAttemptAt = isoTime(this.env.clock.now() + delayMs);
           // cockatiel calls this synchronously; the event follows the write, as every event does.
           void this.saveStep(step.name, record).then(
             () =>
@@ -390,7 +397,7 @@ export class ExecutionRun implements SagaHost {
     );
 
     const endMs = this.env.clock.now();
-    record.completedAt = new Date(endMs).toISOString();
+    record.completedAt = isoTime(endMs);
     record.durationMs = startedMs ? endMs - startedMs : 0;
     delete record.nextAttemptAt;
     if (outcome.ok) {
@@ -430,7 +437,7 @@ export class ExecutionRun implements SagaHost {
   }
 
   private async skip(step: CompiledStep, reason: 'condition' | 'dependencies_skipped'): Promise<StepOutcome> {
-    const now = new Date(this.env.clock.now()).toISOString();
+    const now = isoTime(this.env.clock.now());
     const record: StepRecord = {
       status: StepStatus.Skipped,
       attempts: 0,
@@ -446,7 +453,7 @@ export class ExecutionRun implements SagaHost {
   }
 
   private async failBeforeCall(step: CompiledStep, error: unknown): Promise<StepOutcome> {
-    const now = new Date(this.env.clock.now()).toISOString();
+    const now = isoTime(this.env.clock.now());
     const serialized = serializeError(error);
     const record: StepRecord = {
       status: StepStatus.Failed,
@@ -487,7 +494,7 @@ export class ExecutionRun implements SagaHost {
     if (this.abandoned) return this.record;
     const reason: RollbackReason = outcome.kind === 'failed' ? 'failed' : outcome.reason;
     // Steps that never started are called off.
-    const now = new Date(this.env.clock.now()).toISOString();
+    const now = isoTime(this.env.clock.now());
     for (const step of this.workflow.steps) {
       if (this.record.steps[step.name]) continue;
       const record: StepRecord = {
@@ -551,7 +558,7 @@ export class ExecutionRun implements SagaHost {
       status,
       output,
       owner: null,
-      completedAt: new Date(now).toISOString(),
+      completedAt: isoTime(now),
       durationMs: now - started,
     };
     if (error) patch.error = error;
@@ -588,13 +595,13 @@ export class ExecutionRun implements SagaHost {
     return {
       executionId: this.record.id,
       workflow: this.record.workflow,
-      timestamp: new Date(this.env.clock.now()).toISOString(),
+      timestamp: isoTime(this.env.clock.now()),
     };
   }
 
   /** @internal SagaHost */
   isoNow(): string {
-    return new Date(this.env.clock.now()).toISOString();
+    return isoTime(this.env.clock.now());
   }
 
   private updateExecution(patch: ExecutionPatch): Promise<void> {

@@ -16,8 +16,22 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 // Tool schemas come from servers: annotations and unknown keywords are theirs to use.
 const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false, validateSchema: false }));
 const compiled = new Map<string, ValidateFunction | null>();
+/**
+ * The same schema object (a tool of the cached tool list) finds its validator
+ * without being serialised again: the MCP client checks every call's
+ * arguments, and canonical JSON of the schema cost more than the check.
+ */
+const bySchemaObject = new WeakMap<object, ValidateFunction | null>();
 
 function validatorFor(schema: Record<string, unknown>): ValidateFunction | null {
+  const known = bySchemaObject.get(schema);
+  if (known !== undefined) return known;
+  const validate = validatorByContent(schema);
+  bySchemaObject.set(schema, validate);
+  return validate;
+}
+
+function validatorByContent(schema: Record<string, unknown>): ValidateFunction | null {
   const { $schema: _ignored, $id: _id, ...rest } = schema;
   const key = canonicalJson(rest);
   let validate = compiled.get(key);

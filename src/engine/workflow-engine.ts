@@ -17,6 +17,7 @@ import { type ExecutionDocument, toExecutionDocument } from './execution-documen
 import { ExecutionRun } from './execution-run.js';
 import type { ExecutionQuery, ExecutionRecord, ExecutionStore } from './execution-store.js';
 import { uuidv7 } from './ids.js';
+import { isoTime } from './iso-time.js';
 import { canonicalJson } from './json.js';
 import { parseWorkflowText } from './parse-workflow.js';
 import { type Clock, type McpLookup, type StepCaller, systemClock } from './ports.js';
@@ -352,7 +353,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         await this.store.updateExecution(record.id, {
           status: ExecutionStatus.Failed,
           owner: null,
-          completedAt: new Date(this.clock.now()).toISOString(),
+          completedAt: isoTime(this.clock.now()),
           error: {
             code: ErrorCode.WorkflowNotFound,
             message: `workflow '${record.workflow.name}' version '${record.workflow.version}' is not stored; cannot resume`,
@@ -424,7 +425,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     if (existing && current && versionKey(current.compiled) === key) {
       return { workflow: summary(current), created: false };
     }
-    const registeredAt = new Date(this.clock.now()).toISOString();
+    const registeredAt = isoTime(this.clock.now());
     await this.store.saveWorkflow({
       name: compiled.name,
       version: compiled.version,
@@ -512,7 +513,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         owner: this.env.instanceId,
         input,
         output: null,
-        createdAt: new Date(now).toISOString(),
+        createdAt: isoTime(now),
         startedAt: null,
         completedAt: null,
         durationMs: null,

@@ -54,6 +54,23 @@ export function sessionHeaders(
   return headers;
 }
 
+/** Headers of `tools/call` per session and tool, built once: they change only with the session. */
+const callHeadersCache = new WeakMap<NegotiatedSession, Map<string, Record<string, string>>>();
+
+function callHeaders(session: NegotiatedSession, base: Record<string, string>, name: string) {
+  let byTool = callHeadersCache.get(session);
+  if (!byTool) {
+    byTool = new Map();
+    callHeadersCache.set(session, byTool);
+  }
+  let headers = byTool.get(name);
+  if (!headers) {
+    headers = sessionHeaders(session, base, 'tools/call', name);
+    byTool.set(name, headers);
+  }
+  return headers;
+}
+
 /** Options of {@link leanToolsCall}. */
 export interface LeanCallOptions {
   dispatcher: Dispatcher;
@@ -82,13 +99,15 @@ export async function leanToolsCall(options: LeanCallOptions): Promise<WireAnswe
     method: 'tools/call',
     params: { name: options.name, arguments: options.args, _meta: meta },
   });
+  const headers = callHeaders(session, options.baseHeaders, options.name);
+  const params =
+    session.era === 'modern' && options.toolSchema
+      ? paramHeaders(options.toolSchema, options.args)
+      : undefined;
   const response = await options.dispatcher.request({
     path: options.path,
     method: 'POST',
-    headers: {
-      ...sessionHeaders(session, options.baseHeaders, 'tools/call', options.name),
-      ...(session.era === 'modern' ? paramHeaders(options.toolSchema, options.args) : {}),
-    },
+    headers: params && Object.keys(params).length > 0 ? { ...headers, ...params } : headers,
     body,
     signal: options.signal,
   });
@@ -187,18 +206,29 @@ function parseJsonRpcError(text: string): JsonRpcErrorObject | undefined {
   }
 }
 
-async function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw new McpCallError(ErrorCode.McpProtocol, `answer larger than ${limit} bytes`, {
-        countsAgainstBreaker: false,
-      });
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The body as text, refused beyond `limit` bytes (read with events: cheaper than async iteration). */
+function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        reject(
+          new McpCallError(ErrorCode.McpProtocol, `answer larger than ${limit} bytes`, {
+            countsAgainstBreaker: false,
+          }),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () =>
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'),
+      ),
+    );
+    body.once('error', reject);
+  });
 }

@@ -131,6 +131,8 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
     return client.callTool(request.tool, request.params, {
       signal,
       timeoutMs: request.timeoutMs,
+      // The engine aborts `signal` with ORCH_STEP_TIMEOUT after `timeoutMs`.
+      signalHasDeadline: true,
       meta: { idempotencyKey: request.idempotencyKey, traceparent: traceparentFor(request.executionId) },
     });
   }

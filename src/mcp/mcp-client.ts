@@ -78,6 +78,12 @@ export interface ToolCallOptions {
   timeoutMs?: number;
   /** Extra `_meta` (idempotency key, trace context). */
   meta?: Record<string, unknown>;
+  /**
+   * True when `signal` itself aborts with ORCH_STEP_TIMEOUT at `timeoutMs`
+   * (the engine's per-attempt timeout does): the client then sets no timer
+   * of its own, one less per call on the hot path.
+   */
+  signalHasDeadline?: boolean;
 }
 
 interface Endpoint {
@@ -179,16 +185,17 @@ export class MCPClient {
       counted = true;
       // The call's own deadline, so direct users of the client get the MCP's timeout too.
       const timeoutMs = options.timeoutMs ?? this.definition.timeout;
-      deadline = withDeadline(
-        signal,
-        timeoutMs,
-        () =>
-          new OrchestratorError(
-            ErrorCode.StepTimeout,
-            `call of tool '${request.tool}' timed out after ${timeoutMs} ms`,
-          ),
-      );
-      const bounded = deadline.signal;
+      if (!options.signalHasDeadline)
+        deadline = withDeadline(
+          signal,
+          timeoutMs,
+          () =>
+            new OrchestratorError(
+              ErrorCode.StepTimeout,
+              `call of tool '${request.tool}' timed out after ${timeoutMs} ms`,
+            ),
+        );
+      const bounded = deadline?.signal ?? signal;
       const answer = await this.limit.execute(
         () => this.send(request, bounded, timeoutMs, response),
         bounded,
