@@ -24,7 +24,8 @@ export function openStore(
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (!path) throw badUrl(databaseUrl, 'a path after sqlite:');
-    return new SqliteExecutionStore({ path });
+    // Under load, the writes of a busy event-loop turn share one commit (see SqliteStoreOptions).
+    return new SqliteExecutionStore({ path, groupCommit: 'turn' });
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl))
     return new PostgresExecutionStore({

@@ -18,6 +18,121 @@ describeStoreContract('SQLite (file, WAL)', async () => {
   };
 });
 
+describeStoreContract('SQLite (file, WAL, one commit per event-loop turn)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orch-sqlite-'));
+  return {
+    store: new SqliteExecutionStore({ path: join(dir, 'o.db'), groupCommit: 'turn' }),
+    cleanup: async () => rmSync(dir, { recursive: true }),
+  };
+});
+
+describe('SQLite group commit', () => {
+  it('commits writes issued together in one transaction; a write that fails rejects alone', async () => {
+    const store = new SqliteExecutionStore({ path: ':memory:', groupCommit: 'turn' });
+    try {
+      const definition = { name: 'wf', version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] };
+      await store.saveWorkflow({
+        name: 'wf',
+        version: '1',
+        definition,
+        registeredAt: '2026-01-01T00:00:00.000Z',
+      });
+      const first = newExecution({ idempotencyKey: 'same', requestHash: 'h' });
+      const second = newExecution({ idempotencyKey: 'same', requestHash: 'h' });
+      const step = {
+        status: 'running',
+        attempts: 1,
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+      } as const;
+      const outcomes = await Promise.allSettled([
+        store.createExecution(first),
+        store.saveStep(first.id, 'a', step),
+        // Same name and version, other content: refused, while the writes around it commit.
+        store.saveWorkflow({
+          name: 'wf',
+          version: '1',
+          definition: { ...definition, description: 'other' },
+          registeredAt: '2026-01-02T00:00:00.000Z',
+        }),
+        store.createExecution(second),
+        store.updateExecution(first.id, { status: 'running' }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect(outcomes[3]).toMatchObject({ value: { created: false, existing: { id: first.id } } });
+      const stored = await store.getExecution(first.id);
+      expect(stored).toMatchObject({ status: 'running', steps: { a: { status: 'running', attempts: 1 } } });
+      expect(await store.getExecution(second.id)).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rolls a write that fails half-way back whole, while the writes beside it commit', async () => {
+    const store = new SqliteExecutionStore({ path: ':memory:', groupCommit: 'turn' });
+    // White-box: no public write fails after a statement that succeeded, yet one must not leave half.
+    const inner = store as unknown as {
+      write<T>(apply: () => T): Promise<T>;
+      statements: { deleteWorkflow: { run(name: string): unknown } };
+    };
+    try {
+      const record = (name: string) => ({
+        name,
+        version: '1',
+        definition: { name, version: '1', steps: [{ name: 's', mcp: 'm', action: 't' }] },
+        registeredAt: '2026-01-01T00:00:00.000Z',
+      });
+      await store.saveWorkflow(record('kept'));
+      const outcomes = await Promise.allSettled([
+        inner.write(() => {
+          inner.statements.deleteWorkflow.run('kept');
+          throw new Error('failed after its first statement');
+        }),
+        store.saveWorkflow(record('beside')),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'fulfilled']);
+      expect((await store.listWorkflows()).map((w) => w.name).sort()).toEqual(['beside', 'kept']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('lets a read see the writes issued before it, and commits what is pending on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-sqlite-'));
+    try {
+      const path = join(dir, 'o.db');
+      const store = new SqliteExecutionStore({ path, groupCommit: 'turn' });
+      const record = newExecution();
+      const created = store.createExecution(record);
+      // Not awaited: the read applies it first.
+      expect((await store.getExecution(record.id))?.id).toBe(record.id);
+      await created;
+      const saved = store.saveStep(record.id, 'a', {
+        status: 'completed',
+        attempts: 1,
+        startedAt: null,
+        completedAt: null,
+        durationMs: 1,
+        result: 'r',
+      });
+      await store.close();
+      await saved;
+      const reopened = new SqliteExecutionStore({ path });
+      expect((await reopened.getExecution(record.id))?.steps.a?.result).toBe('r');
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
 describe('SQLite store on disk', () => {
   it('keeps records across reopening, in WAL mode', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orch-sqlite-'));
