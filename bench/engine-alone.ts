@@ -15,13 +15,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { StepCallRequest } from '../dist/index.js';
+// Types from the sources (the same API the build compiles), so type checks need no build.
+import type { StepCallRequest } from '../src/index.js';
 import { ROOT, SEED_INPUT } from './lib/processes.js';
 
 // ENGINE_DIST points at another build (an earlier commit's dist/index.js) for before/after runs.
 const { SqliteExecutionStore, WorkflowEngine } = (await import(
   process.env.ENGINE_DIST ?? '../dist/index.js'
-)) as typeof import('../dist/index.js');
+)) as typeof import('../src/index.js');
 
 const { values } = parseArgs({
   options: {
