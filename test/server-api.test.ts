@@ -155,6 +155,30 @@ describe('workflows', () => {
     expect((await h.json('DELETE', '/workflows/from_yaml')).status).toBe(404);
   });
 
+  it('answers an earlier version with ?version=, as the executions that ran on it need', async () => {
+    const step = (text: string) => ({ name: 's', mcp: 'tools', action: 'echo', params: { text } });
+    const v1 = { name: 'versioned', version: '1', steps: [step('one')] };
+    const v2 = { name: 'versioned', version: '2', steps: [step('two'), { ...step('more'), name: 't' }] };
+    expect((await h.json('POST', '/workflows', { body: v1 })).status).toBe(201);
+    expect((await h.json('POST', '/workflows', { body: v2 })).status).toBe(201);
+    expect((await h.json('GET', '/workflows/versioned')).body).toMatchObject({ version: '2', steps: 2 });
+    expect((await h.json('GET', '/workflows/versioned?version=1')).body).toMatchObject({
+      name: 'versioned',
+      version: '1',
+      steps: 1,
+      definition: { steps: [{ params: { text: 'one' } }] },
+    });
+    expect((await h.json('GET', '/workflows/versioned?version=2')).body).toMatchObject({ version: '2' });
+    expect((await h.json('GET', '/workflows/versioned?version=9')).body).toMatchObject({
+      status: 404,
+      code: 'ORCH_WORKFLOW_NOT_FOUND',
+      detail: "workflow 'versioned' has no version '9'",
+    });
+    expect((await h.json('GET', '/workflows/nothing?version=1')).status).toBe(404);
+    expect((await h.request('DELETE', '/workflows/versioned')).status).toBe(204);
+    expect((await h.json('GET', '/workflows/versioned?version=1')).status).toBe(404);
+  });
+
   it('rejects invalid definitions with errors[] naming each path, and malformed bodies', async () => {
     const invalid = await h.json('POST', '/workflows', {
       body: {

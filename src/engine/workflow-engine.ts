@@ -467,6 +467,31 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     return registered && { ...summary(registered), definition: registered.compiled.definition };
   }
 
+  /**
+   * One version of a name: the current one, or one it replaced (kept in the
+   * store for the executions that ran on it). Undefined once unregistered.
+   */
+  async getWorkflowVersion(
+    name: string,
+    version: string,
+  ): Promise<(WorkflowSummary & { definition: WorkflowDefinition }) | undefined> {
+    const current = this.workflows.get(name);
+    if (current?.compiled.definition.version === version) return this.getWorkflow(name);
+    if (!current) return undefined;
+    const record = await this.store.getWorkflowVersion(name, version);
+    if (!record) return undefined;
+    const { definition } = record;
+    const out: WorkflowSummary & { definition: WorkflowDefinition } = {
+      name: definition.name,
+      version: definition.version,
+      steps: definition.steps.length,
+      registeredAt: record.registeredAt,
+      definition,
+    };
+    if (definition.description !== undefined) out.description = definition.description;
+    return out;
+  }
+
   /** Every registered workflow (current versions), by name. */
   listWorkflows(): WorkflowSummary[] {
     return [...this.workflows.values()].map(summary).sort((a, b) => a.name.localeCompare(b.name));

@@ -67,19 +67,40 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
     },
   );
 
-  app.get<{ Params: { name: string } }>(
+  app.get<{ Params: { name: string }; Querystring: { version?: string } }>(
     '/workflows/:name',
     {
       schema: {
         tags: ['workflows'],
-        summary: 'One workflow with its definition',
+        summary: 'One workflow with its definition (the current version, or ?version= an earlier one)',
         params: nameParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            version: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description: 'A version this name had, e.g. the one an execution ran on',
+            },
+          },
+        },
         response: { 200: workflowDetailSchema, 404: problemSchema, ...commonErrors },
       },
     },
     async (request) => {
-      const workflow = engine.getWorkflow(request.params.name);
-      if (!workflow) throw notFound(request.params.name);
+      const { name } = request.params;
+      const { version } = request.query;
+      const workflow =
+        version === undefined ? engine.getWorkflow(name) : await engine.getWorkflowVersion(name, version);
+      if (!workflow) {
+        if (version === undefined || !engine.getWorkflow(name)) throw notFound(name);
+        throw new OrchestratorError(
+          ErrorCode.WorkflowNotFound,
+          `workflow '${name}' has no version '${version}'`,
+        );
+      }
       return workflow;
     },
   );

@@ -89,8 +89,10 @@ export class ApiClient {
     return this.#json('GET', '/workflows');
   }
 
-  getWorkflow(name: string): Promise<WorkflowDetail> {
-    return this.#json('GET', `/workflows/${encodeURIComponent(name)}`);
+  /** The current definition, or `version` (one an execution ran on, possibly replaced since). */
+  getWorkflow(name: string, version?: string): Promise<WorkflowDetail> {
+    const query = version === undefined ? '' : `?version=${encodeURIComponent(version)}`;
+    return this.#json('GET', `/workflows/${encodeURIComponent(name)}${query}`);
   }
 
   listMcps(): Promise<Page<McpDocument>> {

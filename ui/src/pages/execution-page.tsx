@@ -32,15 +32,16 @@ export function ExecutionPage({ id }: { id: string }) {
   const execution = useAsync(() => api.getExecution(id), [id]);
   const doc = execution.value;
   const workflowName = doc?.workflow.name;
-  // The graph comes from the registered definition; a workflow since unregistered has none.
+  const workflowVersion = doc?.workflow.version;
+  // The graph comes from the version the execution ran on; a workflow since unregistered has none.
   const workflow = useAsync(
     () =>
       workflowName
         ? api
-            .getWorkflow(workflowName)
+            .getWorkflow(workflowName, workflowVersion)
             .catch((e: unknown) => (isApiError(e, 404) ? undefined : Promise.reject(e)))
         : Promise.resolve(undefined),
-    [workflowName],
+    [workflowName, workflowVersion],
   );
   const [log, setLog] = useState<AttemptLog>({});
   const [announced, setAnnounced] = useState<readonly string[]>();
@@ -103,12 +104,6 @@ export function ExecutionPage({ id }: { id: string }) {
       {doc && (
         <>
           <Summary doc={doc} now={now} onChange={(d) => execution.set(() => d)} />
-          {workflow.value && workflow.value.version !== doc.workflow.version && (
-            <p class="note">
-              The graph shows version {workflow.value.version}, the one registered now; this execution ran
-              version {doc.workflow.version}.
-            </p>
-          )}
           <div class="columns">
             <section aria-labelledby="graph-heading">
               <h2 id="graph-heading">Graph</h2>
