@@ -63,6 +63,8 @@ interface Dns2Packet {
 }
 interface Dns2Listener {
   on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
   close(callback?: () => void): unknown;
 }
 interface Dns2 {
@@ -131,17 +133,34 @@ export async function startDnsServer(records: TestRecord[] = [], port = 0): Prom
     send(response);
   };
 
+  // UDP picks the port; TCP must then get the same number, which another process may hold
+  // (a busy test run binds many ports): then both start over on another port, or, for a
+  // fixed port, the failure is thrown rather than waited on forever.
   const listen = async (at: number): Promise<number> => {
-    const udp = dns2.createUDPServer(handle);
-    udp.on('error', () => undefined);
-    await udp.listen(at, '127.0.0.1');
-    const bound = (udp as unknown as { address(): { port: number } }).address().port;
-    const tcp = dns2.createTCPServer(handle);
-    tcp.on('error', () => undefined);
-    tcp.on('requestError', () => undefined);
-    await new Promise<void>((resolve) => tcp.listen(bound, '127.0.0.1', resolve));
-    listeners = [udp, tcp];
-    return bound;
+    for (let attempt = 1; ; attempt++) {
+      const udp = dns2.createUDPServer(handle);
+      udp.on('error', () => undefined);
+      await udp.listen(at, '127.0.0.1');
+      const bound = (udp as unknown as { address(): { port: number } }).address().port;
+      const tcp = dns2.createTCPServer(handle);
+      tcp.on('requestError', () => undefined);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          tcp.once('error', reject);
+          tcp.listen(bound, '127.0.0.1', () => {
+            tcp.off('error', reject);
+            tcp.on('error', () => undefined);
+            resolve();
+          });
+        });
+      } catch (error) {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+        if (at !== 0 || attempt >= 20) throw error;
+        continue;
+      }
+      listeners = [udp, tcp];
+      return bound;
+    }
   };
 
   const stop = async () => {
