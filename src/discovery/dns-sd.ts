@@ -5,8 +5,15 @@
  * (`key=value`, one each) its metadata.
  */
 import type { ValidationIssue } from '../engine/index.js';
+import {
+  addDescription,
+  checkName,
+  checkPath,
+  checkPriority,
+  checkProtocol,
+  checkScheme,
+} from './mcp-metadata.js';
 import type { RegistryEntry } from './registry-loader.js';
-import { MCP_NAME_PATTERN } from './registry-schema.js';
 
 /** One SRV record (RFC 2782): lower priority is preferred, then higher weight. */
 export interface SrvTarget {
@@ -41,10 +48,6 @@ export const DNS_SD_KEYS = [
   'version',
   'priority',
 ] as const;
-
-const PROTOCOLS = ['http', 'streamable-http'] as const;
-const SCHEMES = ['http', 'https'] as const;
-const NAME = new RegExp(MCP_NAME_PATTERN);
 
 /**
  * TXT strings as key/value pairs (RFC 6763 section 6): keys are
@@ -107,19 +110,12 @@ export function entryFromInstance(instance: ServiceInstance): InstanceEntry {
   const problem = (key: string, message: string) => issues.push({ path: `${fqdn} TXT ${key}`, message });
 
   const name = txt.get('name') || defaultMcpName(fqdn);
-  if (!NAME.test(name) || name.length > 200)
-    problem('name', `'${name}' is not a valid MCP name (letters, digits, '.', '_' and '-')`);
+  checkName(name, problem);
   const path = txt.get('path') || '/mcp';
-  if (!path.startsWith('/')) problem('path', `expected a path starting with '/', got '${path}'`);
-  const protocol = (txt.get('protocol') || 'http') as (typeof PROTOCOLS)[number];
-  if (!PROTOCOLS.includes(protocol))
-    problem('protocol', `expected one of ${PROTOCOLS.join(', ')}, got '${protocol}'`);
-  const scheme = (txt.get('scheme') || 'http') as (typeof SCHEMES)[number];
-  if (!SCHEMES.includes(scheme)) problem('scheme', `expected one of ${SCHEMES.join(', ')}, got '${scheme}'`);
-  const priorityText = txt.get('priority');
-  const priority = priorityText ? Number(priorityText) : undefined;
-  if (priority !== undefined && !Number.isSafeInteger(priority))
-    problem('priority', `expected an integer, got '${priorityText}'`);
+  checkPath(path, problem);
+  const protocol = checkProtocol(txt.get('protocol') || 'http', problem);
+  const scheme = checkScheme(txt.get('scheme') || 'http', problem);
+  const priority = checkPriority(txt.get('priority'), problem);
   const targets = orderTargets(instance.targets).filter((t) => t.target.replace(/\.$/, '') !== '');
   // RFC 2782: a lone target of "." means the service is decidedly not available here.
   if (targets.length === 0)
@@ -133,23 +129,6 @@ export function entryFromInstance(instance: ServiceInstance): InstanceEntry {
     endpoints[`${host}:${t.port}`] ??= { protocol, url: `${scheme}://${hostPart}:${t.port}${path}` };
   }
   const entry: RegistryEntry = { endpoints, priority: priority ?? (-targets[0]!.priority || 0) };
-  const tools = commaList(txt.get('tools'));
-  if (tools) entry.tools = tools;
-  const capabilities = commaList(txt.get('capabilities'));
-  if (capabilities) entry.capabilities = capabilities;
-  const version = txt.get('version');
-  if (version) entry.version = version;
+  addDescription(entry, (key) => txt.get(key));
   return { name, entry };
-}
-
-function commaList(value: string | undefined): string[] | undefined {
-  const items = [
-    ...new Set(
-      (value ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-  return items.length > 0 ? items : undefined;
 }

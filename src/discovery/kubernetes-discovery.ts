@@ -23,8 +23,15 @@ import {
 import { ErrorCode, OrchestratorError, type ValidationIssue } from '../engine/index.js';
 import type { DiscoveryMethod } from './discovery-method.js';
 import { ResourceWatch } from './kubernetes-list-watch.js';
+import {
+  addDescription,
+  checkName,
+  checkPath,
+  checkPriority,
+  checkProtocol,
+  checkScheme,
+} from './mcp-metadata.js';
 import { isHttpUrl, type RegistryEntry } from './registry-loader.js';
-import { MCP_NAME_PATTERN } from './registry-schema.js';
 
 /** Prefix of the annotations that describe a Service's MCP. */
 export const ANNOTATION_PREFIX = 'mcp.orchestrator.io/';
@@ -33,10 +40,6 @@ export const DEFAULT_LABEL_SELECTOR = 'mcp.orchestrator.io/enabled=true';
 /** The label an EndpointSlice names its Service with. */
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-const PROTOCOLS = ['http', 'streamable-http'] as const;
-const SCHEMES = ['http', 'https'] as const;
-const NAME = new RegExp(MCP_NAME_PATTERN);
 
 /** What {@link entryFromService} makes of a Service: an MCP, or what is wrong with it. */
 export type ServiceEntry = { name: string; entry: RegistryEntry } | { issues: ValidationIssue[] };
@@ -77,17 +80,11 @@ export function entryFromService(
   const problem = (key: string, message: string) => issues.push({ path: at(key), message });
 
   const name = read('name') ?? serviceName;
-  if (!NAME.test(name) || name.length > 200)
-    problem('name', `'${name}' is not a valid MCP name (letters, digits, '.', '_' and '-')`);
+  checkName(name, problem);
   const path = read('path') ?? '/mcp';
-  if (!path.startsWith('/')) problem('path', `expected a path starting with '/', got '${path}'`);
-  const protocol = (read('protocol') ?? 'http') as (typeof PROTOCOLS)[number];
-  if (!PROTOCOLS.includes(protocol))
-    problem('protocol', `expected one of ${PROTOCOLS.join(', ')}, got '${protocol}'`);
-  const priorityText = read('priority');
-  const priority = priorityText === undefined ? undefined : Number(priorityText);
-  if (priority !== undefined && !Number.isSafeInteger(priority))
-    problem('priority', `expected an integer, got '${priorityText}'`);
+  checkPath(path, problem);
+  const protocol = checkProtocol(read('protocol') ?? 'http', problem);
+  const priority = checkPriority(read('priority'), problem);
 
   const external = service.spec?.type === 'ExternalName';
   const port = choosePort(service, read('port'), external);
@@ -97,8 +94,7 @@ export function entryFromService(
       message: port,
     });
   }
-  const scheme = (read('scheme') ?? defaultScheme(port)) as (typeof SCHEMES)[number];
-  if (!SCHEMES.includes(scheme)) problem('scheme', `expected one of ${SCHEMES.join(', ')}, got '${scheme}'`);
+  const scheme = checkScheme(read('scheme') ?? defaultScheme(port), problem);
   const host = external
     ? (service.spec?.externalName ?? '').replace(/\.$/, '')
     : `${serviceName}.${namespace}.svc${options.clusterDomain ? `.${options.clusterDomain}` : ''}`;
@@ -114,12 +110,7 @@ export function entryFromService(
     status: external || hasReadyEndpoint(slices, port.name) ? 'active' : 'inactive',
   };
   if (priority !== undefined) entry.priority = priority;
-  const version = read('version');
-  if (version) entry.version = version;
-  const tools = commaList(read('tools'));
-  if (tools) entry.tools = tools;
-  const capabilities = commaList(read('capabilities'));
-  if (capabilities) entry.capabilities = capabilities;
+  addDescription(entry, read);
   return { name, entry };
 }
 
@@ -345,18 +336,6 @@ function hasReadyEndpoint(slices: readonly V1EndpointSlice[], portName: string |
       (portName === undefined || (slice.ports ?? []).some((p) => (p.name ?? '') === portName)) &&
       (slice.endpoints ?? []).some((e) => e.conditions?.ready !== false),
   );
-}
-
-function commaList(value: string | undefined): string[] | undefined {
-  const items = [
-    ...new Set(
-      (value ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
-  ];
-  return items.length > 0 ? items : undefined;
 }
 
 /** An explicit `KUBECONFIG` first, then the pod's service account, then ~/.kube/config. */
