@@ -21,6 +21,7 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
 import { faultPlan, HOLD_PREFIX, parseKey } from './lib/fault-plan.js';
+import type { SeedServerStats } from './lib/processes.js';
 
 const HOLD_MAX_MS = 60_000;
 
@@ -28,23 +29,7 @@ const faults = process.env.FAULTS === '1';
 let delayMs = 0;
 let sent = 0;
 
-interface Stats {
-  /** Requests to /mcp by JSON-RPC method (or HTTP method when there is no body). */
-  methods: Record<string, number>;
-  /** tools/call requests by tool. */
-  calls: Record<string, number>;
-  /** Injected failures by step name. */
-  failed: Record<string, number>;
-  /** Injected failures by kind: `http` (HTTP 500) and `tool` (`isError`). */
-  failedByKind: Record<string, number>;
-  slowed: number;
-  inFlight: number;
-  maxInFlight: number;
-  /** Idempotency keys of `send` calls held right now. */
-  held: string[];
-  /** Held calls the client gave up on. */
-  released: number;
-}
+type Stats = SeedServerStats;
 
 let stats: Stats = freshStats();
 const failedKeys = new Set<string>();

@@ -51,6 +51,23 @@ interface ToolResult {
   isError?: boolean;
 }
 
+/** One tool call of a baseline: the tool's structured result, or a throw. */
+type ToolCall = (name: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/** The seed workflow made by hand: contact and coach at once, then the SMS when opted in. */
+async function runSeedWorkflow(call: ToolCall): Promise<void> {
+  const [contact, coach] = await Promise.all([
+    call('get_contact', { phone: SEED_INPUT.phone }),
+    call('get_coach', { coach_id: SEED_INPUT.coach_id }),
+  ]);
+  if (contact.opted_in !== true) return;
+  await call('send', {
+    to: contact.phone,
+    from: coach.phone,
+    message: `${coach.name} says: ${SEED_INPUT.message}`,
+  });
+}
+
 /** The seed workflow written by hand on the official SDK client (both protocol eras, like the orchestrator). */
 export async function sdkRunner(mcpUrl: string): Promise<Runner> {
   const client = new Client(
@@ -64,18 +81,7 @@ export async function sdkRunner(mcpUrl: string): Promise<Runner> {
     return result.structuredContent;
   };
   return {
-    async run() {
-      const [contact, coach] = await Promise.all([
-        call('get_contact', { phone: SEED_INPUT.phone }),
-        call('get_coach', { coach_id: SEED_INPUT.coach_id }),
-      ]);
-      if (contact.opted_in !== true) return;
-      await call('send', {
-        to: contact.phone,
-        from: coach.phone,
-        message: `${coach.name} says: ${SEED_INPUT.message}`,
-      });
-    },
+    run: () => runSeedWorkflow(call),
     close: () => client.close(),
   };
 }
@@ -116,18 +122,7 @@ export function minimalRunner(mcpUrl: string, connections: number): Runner {
     return result.structuredContent;
   };
   return {
-    async run() {
-      const [contact, coach] = await Promise.all([
-        call('get_contact', { phone: SEED_INPUT.phone }),
-        call('get_coach', { coach_id: SEED_INPUT.coach_id }),
-      ]);
-      if (contact.opted_in !== true) return;
-      await call('send', {
-        to: contact.phone,
-        from: coach.phone,
-        message: `${coach.name} says: ${SEED_INPUT.message}`,
-      });
-    },
+    run: () => runSeedWorkflow(call),
     close: () => pool.close(),
   };
 }

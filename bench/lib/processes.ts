@@ -19,14 +19,20 @@ export const SEED_INPUT = { phone: '+15551234567', coach_id: 'coach-123', messag
 
 /** Counters of the bench MCP server (`GET /stats`). */
 export interface SeedServerStats {
+  /** Requests to /mcp by JSON-RPC method (or HTTP method when there is no body). */
   methods: Record<string, number>;
+  /** tools/call requests by tool. */
   calls: Record<string, number>;
+  /** Injected failures by step name. */
   failed: Record<string, number>;
+  /** Injected failures by kind: `http` (HTTP 500) and `tool` (`isError`). */
   failedByKind: Record<string, number>;
   slowed: number;
   inFlight: number;
   maxInFlight: number;
+  /** Idempotency keys of `send` calls held right now. */
   held: string[];
+  /** Held calls the client gave up on. */
   released: number;
 }
 
