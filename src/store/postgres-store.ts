@@ -26,6 +26,8 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
   type ExecutionRow,
   PATCH_COLUMNS,
+  type StepRow,
+  stepsByExecution,
   toRecord,
   toRow,
   toWorkflowRecord,
@@ -297,19 +299,11 @@ export class PostgresExecutionStore implements ExecutionStore {
 
   private async withSteps(rows: ExecutionRow[]): Promise<ExecutionRecord[]> {
     if (rows.length === 0) return [];
-    const { rows: stepRows } = await this.query<{ execution_id: string; name: string; state: string }>(
+    const { rows: stepRows } = await this.query<StepRow>(
       'SELECT execution_id, name, state FROM orchestrator_steps WHERE execution_id = ANY($1::text[])',
       [rows.map((r) => r.id)],
     );
-    const steps = new Map<string, Record<string, StepRecord>>();
-    for (const row of stepRows) {
-      let map = steps.get(row.execution_id);
-      if (!map) {
-        map = {};
-        steps.set(row.execution_id, map);
-      }
-      map[row.name] = JSON.parse(row.state) as StepRecord;
-    }
+    const steps = stepsByExecution(stepRows);
     return rows.map((row) =>
       toRecord(
         { ...row, duration_ms: row.duration_ms === null ? null : Number(row.duration_ms) },

@@ -87,6 +87,27 @@ export function toRow(record: ExecutionRecord): ExecutionRow {
   };
 }
 
+/** A step row as both adapters read it for a page of executions. */
+export interface StepRow {
+  execution_id: string;
+  name: string;
+  state: string;
+}
+
+/** Step rows of several executions, grouped by execution id (for {@link toRecord}). */
+export function stepsByExecution(stepRows: readonly StepRow[]): Map<string, Record<string, StepRecord>> {
+  const steps = new Map<string, Record<string, StepRecord>>();
+  for (const row of stepRows) {
+    let map = steps.get(row.execution_id);
+    if (!map) {
+      map = {};
+      steps.set(row.execution_id, map);
+    }
+    map[row.name] = JSON.parse(row.state) as StepRecord;
+  }
+  return steps;
+}
+
 /** An execution row and its steps as a record. */
 export function toRecord(row: ExecutionRow, steps: Record<string, StepRecord>): ExecutionRecord {
   const record: ExecutionRecord = {

@@ -34,6 +34,8 @@ import {
   type ExecutionRow,
   encodeJson,
   PATCH_COLUMNS,
+  type StepRow,
+  stepsByExecution,
   toRecord,
   toRow,
   toWorkflowRecord,
@@ -314,20 +316,9 @@ export class SqliteExecutionStore implements ExecutionStore {
       limit: query.limit + 1,
     }) as ExecutionRow[];
     const page = rows.slice(0, query.limit);
-    const steps = new Map<string, Record<string, StepRecord>>();
-    const stepRows = this.statements.stepsOfMany.all(JSON.stringify(page.map((r) => r.id))) as {
-      execution_id: string;
-      name: string;
-      state: string;
-    }[];
-    for (const row of stepRows) {
-      let map = steps.get(row.execution_id);
-      if (!map) {
-        map = {};
-        steps.set(row.execution_id, map);
-      }
-      map[row.name] = JSON.parse(row.state) as StepRecord;
-    }
+    const steps = stepsByExecution(
+      this.statements.stepsOfMany.all(JSON.stringify(page.map((r) => r.id))) as StepRow[],
+    );
     const items = page.map((row) => toRecord(row, steps.get(row.id) ?? {}));
     const last = page[page.length - 1];
     return rows.length > query.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
