@@ -4,6 +4,11 @@
  * other discovery methods. It keeps the MCP client pool in step with the
  * view, so MCPs appear, change and disappear while executions run. An
  * invalid reload leaves the last good view in force.
+ *
+ * Longer than most files: besides the merge it runs each method's reads
+ * (one at a time, timed out, retried with backoff, invalid MCPs reported
+ * once). That part could become a reader of its own; it shares the merged
+ * view and the events, so it stays here for now.
  */
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
