@@ -151,6 +151,55 @@ describe('store failures', () => {
   });
 });
 
+describe('write order', () => {
+  /** Runs two parallel steps on a SQLite store that logs when each step write is issued and committed. */
+  async function stepWrites(ordered: boolean): Promise<{ log: string[]; doc: ExecutionRecord }> {
+    const store = new SqliteExecutionStore({ path: ':memory:' });
+    // As a store that must be waited on (a connection pool) would say.
+    if (!ordered) Object.defineProperty(store, 'ordered', { value: false });
+    const log: string[] = [];
+    const saveStep = store.saveStep.bind(store);
+    store.saveStep = (id, name, record) => {
+      const label = `${name}:${record.status}`;
+      log.push(`issue ${label}`);
+      return saveStep(id, name, record).then(() => {
+        log.push(`commit ${label}`);
+      });
+    };
+    const h = createHarness({ store }, new ScriptedCaller({ t: respond('ok') }));
+    await h.engine.registerWorkflow({
+      name: 'w',
+      version: '1',
+      steps: [
+        { name: 'a', mcp: 'm', action: 't' },
+        { name: 'b', mcp: 'm', action: 't', parallel: true },
+      ],
+    });
+    // Real timers: the order of writes and commits is the subject, not time.
+    vi.useRealTimers();
+    const { id } = await h.engine.executeWorkflow('w', {});
+    return { log, doc: (await store.getExecution(id))! };
+  }
+
+  it('issues the next write of an execution before the last commits when the store keeps the order', async () => {
+    const { log, doc } = await stepWrites(true);
+    // Both steps' "running" writes go out together, and so share a commit.
+    expect(log.indexOf('issue b:running')).toBeLessThan(log.indexOf('commit a:running'));
+    expect(doc.steps.a?.status).toBe('completed');
+    expect(doc.steps.b?.status).toBe('completed');
+  });
+
+  it('waits for each write to commit before the next when the store does not keep the order', async () => {
+    const { log, doc } = await stepWrites(false);
+    expect(log.indexOf('issue b:running')).toBeGreaterThan(log.indexOf('commit a:running'));
+    for (let i = 1; i < log.length; i++) {
+      if (log[i]!.startsWith('issue')) expect(log[i - 1]!.startsWith('commit')).toBe(true);
+    }
+    expect(doc.steps.a?.status).toBe('completed');
+    expect(doc.steps.b?.status).toBe('completed');
+  });
+});
+
 describe('cancel racing a completing call', () => {
   it.each([0, 1, 2, 3, 5, 8, 12, 16])(
     'compensates a step that completed %i microtasks before the cancel',

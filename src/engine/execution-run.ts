@@ -618,24 +618,27 @@ export class ExecutionRun implements SagaHost {
    */
   private enqueueWrite(write: () => Promise<void>): Promise<void> {
     if (this.abandoned) return Promise.resolve();
-    const next = this.writes.then(async () => {
-      if (this.abandoned) return;
-      try {
-        await write();
-      } catch (error) {
-        if (!(error instanceof OrchestratorError && error.code === ErrorCode.LeaseLost)) throw error;
-        if (!this.abandoned) {
-          this.abandon();
-          this.env.emit('execution_abandoned', {
-            executionId: this.record.id,
-            instanceId: this.env.instanceId,
-          });
-        }
-        throw error;
-      }
-    });
+    // A store that keeps the order itself takes the write now: it may share a commit with the last.
+    if (this.env.store.ordered) return this.fenced(write);
+    const next = this.writes.then(() => (this.abandoned ? undefined : this.fenced(write)));
     this.writes = next.catch(() => undefined);
     return next;
+  }
+
+  private async fenced(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!(error instanceof OrchestratorError && error.code === ErrorCode.LeaseLost)) throw error;
+      if (!this.abandoned) {
+        this.abandon();
+        this.env.emit('execution_abandoned', {
+          executionId: this.record.id,
+          instanceId: this.env.instanceId,
+        });
+      }
+      throw error;
+    }
   }
 }
 

@@ -127,6 +127,14 @@ export interface ExecutionStore {
    * restarted process then resumes only the executions it owned.
    */
   readonly shared?: boolean;
+  /**
+   * True when writes are applied in the order they are issued, whether or
+   * not the earlier ones have committed yet (SQLite: one connection, one
+   * queue). An execution then issues its next write without waiting for the
+   * last one's commit, so writes that follow each other can share a commit.
+   * Otherwise (a connection pool) each waits for the one before it.
+   */
+  readonly ordered?: boolean;
   /** Adds or re-activates a version, which becomes the current one of its name. */
   saveWorkflow(record: WorkflowRecord): Promise<void>;
   /** Unregisters every version of a name (kept for executions that reference them). */

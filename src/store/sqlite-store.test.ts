@@ -166,6 +166,36 @@ describe('SQLite store on disk', () => {
     }
   });
 
+  it('refuses a second process on the same file, naming it, and keeps serving the first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'orch-sqlite-'));
+    try {
+      const path = join(dir, 'orchestrator.db');
+      const first = new SqliteExecutionStore({ path });
+      const record = newExecution();
+      await first.createExecution(record);
+      // Another process: a child, since locks are per process (and the test must not wait 5 s).
+      const { execFileSync } = await import('node:child_process');
+      const script = `
+        const Database = require('better-sqlite3');
+        const db = new Database(${JSON.stringify(path)}, { timeout: 200 });
+        try { db.prepare('SELECT count(*) AS n FROM executions').get(); console.log('read'); }
+        catch (error) { console.log(error.code); }`;
+      expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('SQLITE_BUSY');
+      const second = () => new SqliteExecutionStore({ path, busyTimeoutMs: 50 });
+      // In this process too (a second server in one test run), with the message an operator needs.
+      expect(second).toThrow(
+        /orchestrator\.db is in use by another process .*PostgreSQL for several replicas/,
+      );
+      expect((await first.getExecution(record.id))?.id).toBe(record.id);
+      await first.close();
+      const reopened = second();
+      expect((await reopened.getExecution(record.id))?.id).toBe(record.id);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
   it('opens stores from DATABASE_URL and names what it cannot serve', async () => {
     const memory = openStore('sqlite::memory:');
     expect(await memory.listWorkflows()).toEqual([]);
