@@ -3,7 +3,7 @@
  * disk, executions and registered workflows surviving a restart as records,
  * and every transition committed before the step is called.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -101,8 +101,12 @@ describe('engine on a SQLite file', () => {
     const { execution } = await engine.startWorkflow('stuck', {});
     await secondStarted;
 
-    // A second connection, as a restarted process would open it, sees what the engine acted on.
-    const reader = new SqliteExecutionStore({ path: dbPath });
+    // The files as a crash would leave them right now (the database and its WAL; the running
+    // store holds the lock, so a copy), opened as a restarted process would: what the engine acted on.
+    const copy = join(dir, 'crash-copy.db');
+    copyFileSync(dbPath, copy);
+    if (existsSync(`${dbPath}-wal`)) copyFileSync(`${dbPath}-wal`, `${copy}-wal`);
+    const reader = new SqliteExecutionStore({ path: copy });
     const record = await reader.getExecution(execution.id);
     expect(record).toMatchObject({ status: 'running', owner: 'pod-a' });
     expect(record!.deadlineAt).not.toBeNull();

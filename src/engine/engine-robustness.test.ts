@@ -158,14 +158,21 @@ describe('write order', () => {
     // As a store that must be waited on (a connection pool) would say.
     if (!ordered) Object.defineProperty(store, 'ordered', { value: false });
     const log: string[] = [];
-    const saveStep = store.saveStep.bind(store);
-    store.saveStep = (id, name, record) => {
-      const label = `${name}:${record.status}`;
+    const logged = <T>(label: string, write: Promise<T>) => {
       log.push(`issue ${label}`);
-      return saveStep(id, name, record).then(() => {
+      return write.then((value) => {
         log.push(`commit ${label}`);
+        return value;
       });
     };
+    const { createExecution, updateExecution, saveStep } = {
+      createExecution: store.createExecution.bind(store),
+      updateExecution: store.updateExecution.bind(store),
+      saveStep: store.saveStep.bind(store),
+    };
+    store.createExecution = (record) => logged(`create:${record.status}`, createExecution(record));
+    store.updateExecution = (id, patch) => logged(`update:${patch.status}`, updateExecution(id, patch));
+    store.saveStep = (id, name, record) => logged(`${name}:${record.status}`, saveStep(id, name, record));
     const h = createHarness({ store }, new ScriptedCaller({ t: respond('ok') }));
     await h.engine.registerWorkflow({
       name: 'w',
@@ -183,14 +190,26 @@ describe('write order', () => {
 
   it('issues the next write of an execution before the last commits when the store keeps the order', async () => {
     const { log, doc } = await stepWrites(true);
-    // Both steps' "running" writes go out together, and so share a commit.
-    expect(log.indexOf('issue b:running')).toBeLessThan(log.indexOf('commit a:running'));
+    // Stored running at once, and both steps' "running" writes go out with the insert: one commit.
+    expect(log.slice(0, 4)).toEqual([
+      'issue create:running',
+      'issue a:running',
+      'issue b:running',
+      'commit create:running',
+    ]);
+    expect(log.filter((l) => l.startsWith('issue update'))).toEqual(['issue update:completed']);
     expect(doc.steps.a?.status).toBe('completed');
     expect(doc.steps.b?.status).toBe('completed');
   });
 
   it('waits for each write to commit before the next when the store does not keep the order', async () => {
     const { log, doc } = await stepWrites(false);
+    expect(log.slice(0, 4)).toEqual([
+      'issue create:queued',
+      'commit create:queued',
+      'issue update:running',
+      'commit update:running',
+    ]);
     expect(log.indexOf('issue b:running')).toBeGreaterThan(log.indexOf('commit a:running'));
     for (let i = 1; i < log.length; i++) {
       if (log[i]!.startsWith('issue')) expect(log[i - 1]!.startsWith('commit')).toBe(true);
@@ -198,6 +217,44 @@ describe('write order', () => {
     expect(doc.steps.a?.status).toBe('completed');
     expect(doc.steps.b?.status).toBe('completed');
   });
+});
+
+describe('fast start', () => {
+  // 'refused': nothing written (the steps' writes then fail too, on the foreign key); 'unconfirmed':
+  // written but reported failed, so only the engine's own wait keeps the steps from acting.
+  it.each(['refused', 'unconfirmed'])(
+    'discards an execution whose insert is %s: the caller gets the error, no tool is called, nothing is emitted',
+    async (mode) => {
+      const store = new SqliteExecutionStore({ path: ':memory:' });
+      const createExecution = store.createExecution.bind(store);
+      let refuse = true;
+      store.createExecution = (record) => {
+        if (!refuse) return createExecution(record);
+        if (mode === 'refused') return Promise.reject(new Error('disk I/O error'));
+        return createExecution(record).then(() => Promise.reject(new Error('disk I/O error')));
+      };
+      const h = createHarness({ store }, new ScriptedCaller({ t: respond('ok') }));
+      await h.engine.registerWorkflow({
+        name: 'w',
+        version: '1',
+        steps: [
+          { name: 'a', mcp: 'm', action: 't' },
+          { name: 'b', mcp: 'm', action: 't', parallel: true },
+        ],
+      });
+      await expect(drive(h.engine.startWorkflow('w', {}))).rejects.toThrow('disk I/O error');
+      await until(() => h.engine.getMetrics().activeWorkflows === 0);
+      expect(h.caller.callsOf('t')).toHaveLength(0);
+      expect(h.events).toEqual([]);
+      expect(h.engine.getMetrics().totalWorkflows).toBe(0);
+      if (mode === 'refused') expect((await store.listExecutions({ limit: 10 })).items).toEqual([]);
+      refuse = false;
+      const doc = await drive(h.engine.executeWorkflow('w', {}));
+      expect(doc.status).toBe('completed');
+      expect(h.eventNames(doc.id)[0]).toBe('workflow_started');
+      expect(h.engine.getMetrics().totalWorkflows).toBe(1);
+    },
+  );
 });
 
 describe('cancel racing a completing call', () => {

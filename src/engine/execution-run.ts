@@ -36,6 +36,10 @@ export class ExecutionRun implements SagaHost {
   private readonly stepStatus: StepStatus[];
   /** Another replica took the execution over: stop without writing or rolling back. */
   private abandoned = false;
+  /** The fast start's insert failed: stopped like an abandoned run, and never reported. */
+  private discarded = false;
+  /** The fast start's insert, then `workflow_started`; until then every write also waits for it. */
+  private inserted: Promise<void> | undefined;
   /** Aborts a rollback only when the execution is abandoned; cancel and timeouts never stop one. Made when first needed. */
   private abandonControllerOrUndefined: AbortController | undefined;
 
@@ -62,6 +66,29 @@ export class ExecutionRun implements SagaHost {
     void this.updateExecution({ cancelReason: reason }).catch(() => undefined);
     this.cancelController.abort(new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${reason}`));
     return true;
+  }
+
+  /**
+   * Runs an execution whose record is being inserted already `running` (the
+   * engine's fast start). Its first writes go out at once and share the
+   * insert's commit; `workflow_started` and every tool call wait for the
+   * insert. If it fails, the run is discarded: steps stop, nothing is written.
+   */
+  runInserted(inserted: Promise<void>): Promise<ExecutionRecord> {
+    this.inserted = inserted.then(
+      () => {
+        this.inserted = undefined;
+        this.env.emit('workflow_started', { ...this.eventBase(), input: this.record.input });
+      },
+      (error: unknown) => {
+        this.discarded = true;
+        this.abandon('the execution could not be stored');
+        throw error;
+      },
+    );
+    // Whoever waits on it handles the error; this keeps an unobserved one from crashing the process.
+    this.inserted.catch(() => undefined);
+    return this.guarded(async () => this.afterForward(await this.runForward()));
   }
 
   /** Runs to a final status and returns the final record. Never rejects. */
@@ -185,19 +212,20 @@ export class ExecutionRun implements SagaHost {
    * Gives the execution up: its lease went to another replica, which now
    * runs it. Steps stop, nothing more is written, nothing is rolled back.
    */
-  abandon(): void {
+  abandon(reason = 'another replica took this execution over'): void {
     this.abandoned = true;
-    this.abandonController.abort(
-      new OrchestratorError(ErrorCode.Cancelled, 'another replica took this execution over'),
-    );
-    this.cancelController.abort(
-      new OrchestratorError(ErrorCode.Cancelled, 'another replica took this execution over'),
-    );
+    this.abandonController.abort(new OrchestratorError(ErrorCode.Cancelled, reason));
+    this.cancelController.abort(new OrchestratorError(ErrorCode.Cancelled, reason));
   }
 
   /** True once {@link abandon} was called. */
   get isAbandoned(): boolean {
-    return this.abandoned;
+    return this.abandoned && !this.discarded;
+  }
+
+  /** True when the fast start's insert failed: the execution never existed. */
+  get isDiscarded(): boolean {
+    return this.discarded;
   }
 
   /** Ends an execution that was cancelled while still queued: it never ran, so nothing rolls back. */
@@ -617,9 +645,18 @@ export class ExecutionRun implements SagaHost {
    * abandons it here, and writes still queued are dropped.
    */
   private enqueueWrite(write: () => Promise<void>): Promise<void> {
+    // Refused, so that nothing acts on (or announces) a step of an execution that does not exist.
+    if (this.discarded)
+      return Promise.reject(new OrchestratorError(ErrorCode.StoreError, 'the execution could not be stored'));
     if (this.abandoned) return Promise.resolve();
     // A store that keeps the order itself takes the write now: it may share a commit with the last.
-    if (this.env.store.ordered) return this.fenced(write);
+    if (this.env.store.ordered) {
+      const written = this.fenced(write);
+      // During a fast start, a write counts as done once the insert is too (it is committed with it
+      // or before): so no tool is called and no event emitted for an execution that was not stored.
+      const inserted = this.inserted;
+      return inserted ? Promise.all([written, inserted]).then(() => undefined) : written;
+    }
     const next = this.writes.then(() => (this.abandoned ? undefined : this.fenced(write)));
     this.writes = next.catch(() => undefined);
     return next;
