@@ -3,9 +3,40 @@
  * record: steps in written order, the ones that never left `pending` filled
  * in, internal bookkeeping (deadlines, sequence numbers, keys) left out.
  */
-import type { SerializedError } from './errors.js';
-import type { CompensationRecord, ExecutionRecord, StepRecord } from './execution-store.js';
+import { ErrorCode, type SerializedError } from './errors.js';
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  CompensationRecord,
+  ExecutionRecord,
+  StepRecord,
+} from './execution-store.js';
 import type { CompensationStatus, ExecutionStatus, StepStatus } from './statuses.js';
+
+/** One attempt of a step in an execution document. */
+export interface AttemptDocument {
+  attempt: number;
+  startedAt: string;
+  completedAt: string | null;
+  durationMs: number | null;
+  /** Unset while the attempt runs. */
+  outcome?: AttemptOutcome;
+  error?: SerializedError;
+  retryDelayMs?: number;
+}
+
+/** A step's compensation in an execution document. */
+export interface CompensationDocument {
+  status: CompensationStatus;
+  attempts: number;
+  /** Place in the rollback (1 = ran first). */
+  order?: number;
+  startedAt?: string;
+  completedAt?: string;
+  durationMs?: number;
+  result?: unknown;
+  error?: SerializedError;
+}
 
 /** One step in an execution document. */
 export interface StepDocument {
@@ -16,7 +47,9 @@ export interface StepDocument {
   durationMs: number | null;
   result?: unknown;
   error?: SerializedError;
-  compensation?: { status: CompensationStatus; attempts: number; error?: SerializedError };
+  /** Every attempt made (the latest 20), with its times and outcome; absent before the first. */
+  attemptHistory?: AttemptDocument[];
+  compensation?: CompensationDocument;
 }
 
 /** An execution as the API and library show it. */
@@ -83,12 +116,51 @@ function toStepDocument(step: StepRecord): StepDocument {
   };
   if (step.result !== undefined) doc.result = step.result;
   if (step.error) doc.error = step.error;
+  const history = attemptHistory(step);
+  if (history) doc.attemptHistory = history;
   if (step.compensation) doc.compensation = toCompensationDocument(step.compensation);
   return doc;
 }
 
-function toCompensationDocument(c: CompensationRecord): NonNullable<StepDocument['compensation']> {
-  const doc: NonNullable<StepDocument['compensation']> = { status: c.status, attempts: c.attempts };
+/** The stored attempts; a step tried once (nothing stored) is told by its own times. */
+function attemptHistory(step: StepRecord): AttemptDocument[] | undefined {
+  if (step.attemptHistory) return step.attemptHistory.map((a: AttemptRecord) => ({ ...a }));
+  if (step.startedAt === null || step.attempts < 1) return undefined;
+  const only: AttemptDocument = {
+    attempt: step.attempts,
+    startedAt: step.startedAt,
+    completedAt: step.completedAt,
+    durationMs: step.durationMs,
+  };
+  const outcome = singleOutcome(step);
+  if (outcome) only.outcome = outcome;
+  if (step.error && outcome !== 'completed') only.error = step.error;
+  return [only];
+}
+
+function singleOutcome(step: StepRecord): AttemptOutcome | undefined {
+  switch (step.status) {
+    case 'completed':
+    case 'compensating':
+    case 'compensated':
+    case 'compensation_failed':
+      return 'completed';
+    case 'failed':
+      return step.error?.code === ErrorCode.StepTimeout ? 'timed_out' : 'failed';
+    case 'cancelled':
+      return 'cancelled';
+    default:
+      return undefined;
+  }
+}
+
+function toCompensationDocument(c: CompensationRecord): CompensationDocument {
+  const doc: CompensationDocument = { status: c.status, attempts: c.attempts };
+  if (c.order !== undefined) doc.order = c.order;
+  if (c.startedAt) doc.startedAt = c.startedAt;
+  if (c.completedAt) doc.completedAt = c.completedAt;
+  if (c.startedAt && c.completedAt) doc.durationMs = Date.parse(c.completedAt) - Date.parse(c.startedAt);
+  if (c.result !== undefined) doc.result = c.result;
   if (c.error) doc.error = c.error;
   return doc;
 }

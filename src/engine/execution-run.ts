@@ -10,7 +10,14 @@ import { TimeoutStrategy, timeout } from 'cockatiel';
 import type { CompiledStep, CompiledWorkflow } from './compiled-workflow.js';
 import { ErrorCode, OrchestratorError, type SerializedError, serializeError } from './errors.js';
 import type { ExecutionEventBase, RollbackReason, WorkflowCompletedEvent } from './events.js';
-import type { ExecutionPatch, ExecutionRecord, StepRecord } from './execution-store.js';
+import {
+  type AttemptOutcome,
+  type AttemptRecord,
+  type ExecutionPatch,
+  type ExecutionRecord,
+  MAX_ATTEMPT_HISTORY,
+  type StepRecord,
+} from './execution-store.js';
 import { type ExpressionScope, isTruthy, type StepView } from './expressions.js';
 import { isoTime } from './iso-time.js';
 import { type RunEnvironment, resolveTimeout, toolCall } from './run-environment.js';
@@ -393,18 +400,24 @@ export class ExecutionRun implements SagaHost {
         beforeAttempt: async (attempt) => {
           record.attempts = attempt;
           delete record.nextAttemptAt;
+          const now = this.env.clock.now();
           const first = record.startedAt === null;
           if (first) {
-            startedMs = this.env.clock.now();
+            startedMs = now;
             record.startedAt = isoTime(startedMs);
           }
+          if (record.attemptHistory) beginAttempt(record.attemptHistory, attempt, now);
           await this.saveStep(step.name, record);
           if (first) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
         },
         onRetry: (attempt, delayMs, error) => {
           const serialized = serializeError(error);
+          const now = this.env.clock.now();
           record.error = serialized;
-          record.nextAttemptAt = isoTime(this.env.clock.now() + delayMs);
+          record.nextAttemptAt = isoTime(now + delayMs);
+          // From the first retry on, each attempt is kept; the first is told by the step's own start.
+          record.attemptHistory ??= [openAttempt(attempt, startedMs || now)];
+          endAttempt(record.attemptHistory, now, attemptOutcome(error), serialized, delayMs);
           // cockatiel calls this synchronously; the event follows the write, as every event does.
           void this.saveStep(step.name, record).then(
             () =>
@@ -428,6 +441,15 @@ export class ExecutionRun implements SagaHost {
     record.completedAt = isoTime(endMs);
     record.durationMs = startedMs ? endMs - startedMs : 0;
     delete record.nextAttemptAt;
+    if (record.attemptHistory) {
+      const last = outcome.ok
+        ? ({ outcome: 'completed' } as const)
+        : {
+            outcome: outcome.aborted ? ('cancelled' as const) : attemptOutcome(outcome.error),
+            error: serializeError(outcome.error),
+          };
+      endAttempt(record.attemptHistory, endMs, last.outcome, 'error' in last ? last.error : undefined);
+    }
     if (outcome.ok) {
       record.status = StepStatus.Completed;
       record.result = outcome.value;
@@ -612,7 +634,10 @@ export class ExecutionRun implements SagaHost {
 
   /** @internal SagaHost: queued behind earlier writes of this execution, so they land in order. */
   saveStep(name: string, step: StepRecord): Promise<void> {
-    const snapshot = { ...step, ...(step.compensation ? { compensation: { ...step.compensation } } : {}) };
+    // A copy: a write may wait behind others (or for its commit) while the step moves on.
+    const snapshot: StepRecord = { ...step };
+    if (step.compensation) snapshot.compensation = { ...step.compensation };
+    if (step.attemptHistory) snapshot.attemptHistory = step.attemptHistory.map((a) => ({ ...a }));
     return this.enqueueWrite(() =>
       this.env.store.saveStep(this.record.id, name, snapshot, this.env.instanceId),
     );
@@ -677,6 +702,40 @@ export class ExecutionRun implements SagaHost {
       throw error;
     }
   }
+}
+
+/** A running attempt's entry. */
+function openAttempt(attempt: number, startedMs: number): AttemptRecord {
+  return { attempt, startedAt: isoTime(startedMs), completedAt: null, durationMs: null };
+}
+
+/** Adds the attempt starting now; one still open was cut short by a restart. */
+function beginAttempt(history: AttemptRecord[], attempt: number, now: number): void {
+  const last = history.at(-1);
+  if (last && last.completedAt === null && last.outcome === undefined) last.outcome = 'interrupted';
+  history.push(openAttempt(attempt, now));
+  if (history.length > MAX_ATTEMPT_HISTORY) history.splice(0, history.length - MAX_ATTEMPT_HISTORY);
+}
+
+/** Closes the attempt in progress, if there is one. */
+function endAttempt(
+  history: AttemptRecord[],
+  now: number,
+  outcome: AttemptOutcome,
+  error?: SerializedError,
+  retryDelayMs?: number,
+): void {
+  const last = history.at(-1);
+  if (!last || last.completedAt !== null || last.outcome !== undefined) return;
+  last.completedAt = isoTime(now);
+  last.durationMs = now - Date.parse(last.startedAt);
+  last.outcome = outcome;
+  if (error) last.error = error;
+  if (retryDelayMs !== undefined) last.retryDelayMs = retryDelayMs;
+}
+
+function attemptOutcome(error: unknown): AttemptOutcome {
+  return error instanceof OrchestratorError && error.code === ErrorCode.StepTimeout ? 'timed_out' : 'failed';
 }
 
 function toStepStatus(outcome: StepOutcome): StepStatus {

@@ -41,10 +41,34 @@ export interface WorkflowRecord {
 export interface CompensationRecord {
   status: CompensationStatus;
   attempts: number;
+  /** Place in the rollback: 1 for the first compensation run, and so on (also across a restart). */
+  order?: number;
   startedAt?: string;
   completedAt?: string;
+  /** What the compensation call returned. */
+  result?: unknown;
   error?: SerializedError;
 }
+
+/** How an attempt of a step ended. `interrupted`: the process stopped during it (the attempt was made again). */
+export type AttemptOutcome = 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'interrupted';
+
+/** One attempt of a step. */
+export interface AttemptRecord {
+  attempt: number;
+  startedAt: string;
+  /** Null while it runs. */
+  completedAt: string | null;
+  durationMs: number | null;
+  /** Unset while it runs. */
+  outcome?: AttemptOutcome;
+  error?: SerializedError;
+  /** The backoff before the next attempt, ms (a failed attempt that was retried). */
+  retryDelayMs?: number;
+}
+
+/** Attempts a step record keeps (the latest); `attempts` still counts them all. */
+export const MAX_ATTEMPT_HISTORY = 20;
 
 /** State of one step of an execution. */
 export interface StepRecord {
@@ -59,6 +83,12 @@ export interface StepRecord {
   nextAttemptAt?: string;
   /** Order of completion within the execution (1, 2, ...), which the saga reverses. */
   completedSeq?: number;
+  /**
+   * Each attempt, kept from a step's first retry on (a step tried once is
+   * told by its own times; the document shows both alike). The latest
+   * {@link MAX_ATTEMPT_HISTORY}.
+   */
+  attemptHistory?: AttemptRecord[];
   compensation?: CompensationRecord;
 }
 

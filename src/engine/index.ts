@@ -28,20 +28,29 @@ export {
   workflowInvalid,
 } from './errors.js';
 export * from './events.js';
-export { type ExecutionDocument, type StepDocument, toExecutionDocument } from './execution-document.js';
+export {
+  type AttemptDocument,
+  type CompensationDocument,
+  type ExecutionDocument,
+  type StepDocument,
+  toExecutionDocument,
+} from './execution-document.js';
 export { ExecutionRun } from './execution-run.js';
-export type {
-  CompensationRecord,
-  CreateResult,
-  ExecutionPage,
-  ExecutionPatch,
-  ExecutionQuery,
-  ExecutionRecord,
-  ExecutionStore,
-  LeaseClaim,
-  LeaseRenewal,
-  StepRecord,
-  WorkflowRecord,
+export {
+  type AttemptOutcome,
+  type AttemptRecord,
+  type CompensationRecord,
+  type CreateResult,
+  type ExecutionPage,
+  type ExecutionPatch,
+  type ExecutionQuery,
+  type ExecutionRecord,
+  type ExecutionStore,
+  type LeaseClaim,
+  type LeaseRenewal,
+  MAX_ATTEMPT_HISTORY,
+  type StepRecord,
+  type WorkflowRecord,
 } from './execution-store.js';
 export {
   type Compiled,

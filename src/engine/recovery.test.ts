@@ -111,6 +111,39 @@ describe('resuming after a crash', () => {
     expect(doc!.steps.b).toMatchObject({ status: 'completed', attempts: 1, startedAt: iso(-3000) });
   });
 
+  it('marks an attempt in flight at the crash as interrupted in the step history, and records the new one', async () => {
+    const { h, id, caller } = await crashed({
+      a: done({ id: 'a-1' }, 1),
+      b: {
+        status: 'running',
+        attempts: 2,
+        startedAt: iso(-3000),
+        completedAt: null,
+        durationMs: null,
+        attemptHistory: [
+          {
+            attempt: 1,
+            startedAt: iso(-3000),
+            completedAt: iso(-2900),
+            durationMs: 100,
+            outcome: 'failed',
+            error: { code: 'ORCH_MCP_TRANSPORT', message: 'HTTP 503' },
+            retryDelayMs: 400,
+          },
+          { attempt: 2, startedAt: iso(-2500), completedAt: null, durationMs: null },
+        ],
+      },
+    });
+    await h.engine.initialize();
+    const doc = await drive(h.engine.waitForExecution(id));
+    expect(caller.callsOf('b').map((c) => c.request.attempt)).toEqual([2]);
+    expect(doc!.steps.b!.attemptHistory!.map((a) => [a.attempt, a.outcome, a.completedAt])).toEqual([
+      [1, 'failed', iso(-2900)],
+      [2, 'interrupted', null],
+      [2, 'completed', doc!.steps.b!.completedAt],
+    ]);
+  });
+
   it('waits out a backoff from its stored time, not from zero', async () => {
     const { h, id, caller } = await crashed({
       a: done({ id: 'a-1' }, 1),

@@ -65,8 +65,17 @@ describe('saga compensation', () => {
     expect(compensations[0]!.request.mcp).toBe('m');
     expect(doc.steps.reserve).toMatchObject({
       status: 'compensated',
-      compensation: { status: 'completed', attempts: 1 },
+      compensation: { status: 'completed', attempts: 1, order: 2 },
     });
+    // The trail in order, with the times and results of each undo.
+    const charge = doc.steps.charge!.compensation!;
+    const reserve = doc.steps.reserve!.compensation!;
+    expect(charge.order).toBe(1);
+    expect(Date.parse(charge.startedAt!)).toBe(compensations[0]!.startedAt);
+    expect(Date.parse(reserve.completedAt!)).toBe(compensations[1]!.endedAt);
+    expect(Date.parse(charge.completedAt!)).toBeLessThanOrEqual(Date.parse(reserve.startedAt!));
+    expect(charge.durationMs).toBe(Date.parse(charge.completedAt!) - Date.parse(charge.startedAt!));
+    expect([charge.result, reserve.result]).toEqual(['refunded', 'released']);
     expect(doc.steps.charge).toMatchObject({ status: 'compensated', result: { id: 'c-1' } });
     expect(doc.steps.log).toMatchObject({ status: 'completed' });
     expect(doc.steps.log!.compensation).toBeUndefined();

@@ -70,10 +70,19 @@ export async function runCompensations(
 async function compensateStep(host: SagaHost, step: CompiledStep, signal: AbortSignal): Promise<boolean> {
   const compensation = step.compensation!;
   const state = host.record.steps[step.name]!;
+  // Its place in the rollback, counting those done before (also by a process that stopped since).
+  const done = Object.values(host.record.steps).filter(
+    (s) => s !== state && s.compensation && s.compensation.status !== CompensationStatus.Running,
+  ).length;
   const record: StepRecord = {
     ...state,
     status: StepStatus.Compensating,
-    compensation: { status: CompensationStatus.Running, attempts: 0, startedAt: host.isoNow() },
+    compensation: {
+      status: CompensationStatus.Running,
+      attempts: 0,
+      order: done + 1,
+      startedAt: host.isoNow(),
+    },
   };
   host.record.steps[step.name] = record;
   const c = record.compensation!;
@@ -115,6 +124,7 @@ async function compensateStep(host: SagaHost, step: CompiledStep, signal: AbortS
   c.attempts = outcome.attempts;
   if (outcome.ok) {
     c.status = CompensationStatus.Completed;
+    if (outcome.value !== undefined) c.result = outcome.value;
     delete c.error;
     record.status = StepStatus.Compensated;
   } else {

@@ -210,6 +210,49 @@ describe('retries and timeouts', () => {
     // The second attempt starts only after the backoff delay chosen for it.
     const gap = caller.calls[1]!.startedAt - caller.calls[0]!.endedAt!;
     expect(Math.abs(gap - (retrying[0]!.payload.delayMs as number))).toBeLessThanOrEqual(1);
+    // Each attempt in the document, with the times the caller saw and the backoff after it.
+    const history = doc.steps.flaky!.attemptHistory!;
+    expect(history.map((a) => [a.attempt, a.outcome, a.error?.code])).toEqual([
+      [1, 'failed', 'ORCH_MCP_TRANSPORT'],
+      [2, 'failed', 'ORCH_MCP_TRANSPORT'],
+      [3, 'completed', undefined],
+    ]);
+    history.forEach((a, i) => {
+      expect(Date.parse(a.startedAt)).toBe(caller.calls[i]!.startedAt);
+      expect(Date.parse(a.completedAt!)).toBe(caller.calls[i]!.endedAt);
+      expect(a.durationMs).toBe(caller.calls[i]!.endedAt! - caller.calls[i]!.startedAt);
+    });
+    expect(history.slice(0, 2).map((a) => a.retryDelayMs)).toEqual(retrying.map((e) => e.payload.delayMs));
+    expect(history[2]!.retryDelayMs).toBeUndefined();
+    expect((await h.store.getExecution(doc.id))!.steps.flaky!.attemptHistory).toHaveLength(3);
+  });
+
+  it('tells a step tried once by its own times, without storing a history for it', async () => {
+    const caller = new ScriptedCaller({ ok: respond('fine'), slow: hang() });
+    const h = createHarness({}, caller);
+    await h.engine.registerWorkflow({
+      name: 'once',
+      version: '1',
+      steps: [
+        { name: 'ok', mcp: 'm', action: 'ok' },
+        { name: 'slow', mcp: 'm', action: 'slow', timeout: 500 },
+      ],
+    });
+    const doc = await drive(h.engine.executeWorkflow('once', {}));
+    expect(doc.steps.ok!.attemptHistory).toEqual([
+      {
+        attempt: 1,
+        startedAt: doc.steps.ok!.startedAt,
+        completedAt: doc.steps.ok!.completedAt,
+        durationMs: doc.steps.ok!.durationMs,
+        outcome: 'completed',
+      },
+    ]);
+    expect(doc.steps.slow!.attemptHistory).toMatchObject([
+      { attempt: 1, outcome: 'timed_out', durationMs: 500, error: { code: 'ORCH_STEP_TIMEOUT' } },
+    ]);
+    const stored = await h.store.getExecution(doc.id);
+    expect(stored!.steps.ok!.attemptHistory).toBeUndefined();
   });
 
   it('fails the step after its retries and records the last error', async () => {

@@ -57,12 +57,39 @@ const stepSchema = {
     durationMs: { type: ['integer', 'null'] },
     result: anyJson,
     error: serializedError,
+    attemptHistory: {
+      type: 'array',
+      description:
+        "Each attempt (the latest 20), oldest first, with its times and outcome; absent until the step's first attempt.",
+      items: {
+        type: 'object',
+        required: ['attempt', 'startedAt', 'completedAt', 'durationMs'],
+        properties: {
+          attempt: { type: 'integer' },
+          startedAt: isoTime,
+          completedAt: nullableTime,
+          durationMs: { type: ['integer', 'null'] },
+          outcome: {
+            type: 'string',
+            enum: ['completed', 'failed', 'timed_out', 'cancelled', 'interrupted'],
+            description: 'Unset while the attempt runs; interrupted: the process stopped during it.',
+          },
+          error: serializedError,
+          retryDelayMs: { type: 'integer', description: 'Backoff before the next attempt.' },
+        },
+      },
+    },
     compensation: {
       type: 'object',
       required: ['status', 'attempts'],
       properties: {
         status: { type: 'string', enum: Object.values(CompensationStatus) },
         attempts: { type: 'integer' },
+        order: { type: 'integer', description: 'Place in the rollback: 1 ran first.' },
+        startedAt: isoTime,
+        completedAt: isoTime,
+        durationMs: { type: 'integer' },
+        result: anyJson,
         error: serializedError,
       },
     },
