@@ -8,7 +8,7 @@
  *
  * Prints one JSON line: executions, steps, wall time, CPU time, steps/s and
  * steps per CPU-second ("per core"). Arguments: `--executions N` (20000),
- * `--concurrency K` executions in flight (100), `--store file|memory`;
+ * `--concurrency K` executions in flight (100), `--store file|memory|null`;
  * `ENGINE_DIST=/path/to/dist/index.js` runs another build of the engine.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 // Types from the sources (the same API the build compiles), so type checks need no build.
-import type { StepCallRequest } from '../src/index.js';
+import type { ExecutionStore, StepCallRequest } from '../src/index.js';
 import { ROOT, SEED_INPUT } from './lib/processes.js';
 
 // ENGINE_DIST points at another build (an earlier commit's dist/index.js) for before/after runs.
@@ -45,10 +45,28 @@ const resolved = new Map(Object.entries(RESULTS).map(([tool, value]) => [tool, P
 
 const dir = mkdtempSync(join(tmpdir(), 'orch-engine-bench-'));
 // As the server opens it (openStore): one group commit per event-loop turn.
-const store = new SqliteExecutionStore({
+const sqlite = new SqliteExecutionStore({
   path: values.store === 'memory' ? ':memory:' : join(dir, 'orchestrator.db'),
   groupCommit: 'turn',
 });
+// `null`: a store that keeps nothing (each write still serialises its record), the engine's own
+// cost with the store taken out, to tell how much of a step the store is.
+const nothing = Promise.resolve();
+const store: ExecutionStore =
+  values.store === 'null'
+    ? Object.assign(Object.create(sqlite) as ExecutionStore, {
+        ordered: true,
+        createExecution: () => Promise.resolve({ created: true as const }),
+        updateExecution: (_id: string, patch: unknown) => {
+          JSON.stringify(patch);
+          return nothing;
+        },
+        saveStep: (_id: string, _name: string, record: unknown) => {
+          JSON.stringify(record);
+          return nothing;
+        },
+      })
+    : sqlite;
 const engine = new WorkflowEngine({
   store,
   stepCaller: { call: (request: StepCallRequest) => resolved.get(request.tool)! },

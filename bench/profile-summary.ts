@@ -1,7 +1,9 @@
 /**
  * Summarises a V8 CPU profile (`node --cpu-prof`): the functions and the
  * packages with the most self time, so a hot spot shows without opening
- * DevTools. Usage: `tsx bench/profile-summary.ts <file.cpuprofile> [top]`.
+ * DevTools. Usage: `tsx bench/profile-summary.ts <file.cpuprofile> [top]
+ * [skip-ms]`; `skip-ms` leaves out the first milliseconds of the profile (start-up and
+ * warm-up), and `(idle)` is never counted, so the shares are of busy time.
  */
 import { readFileSync } from 'node:fs';
 
@@ -17,7 +19,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, skipArg] = process.argv.slice(2);
 if (!file) {
   process.stderr.write('usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]\n');
   process.exit(2);
@@ -25,9 +27,15 @@ if (!file) {
 const top = Number(topArg ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const byIdOf = (id: number) => byId.get(id)?.callFrame.functionName;
+const skipUs = Number(skipArg ?? 0) * 1000;
 const selfUs = new Map<number, number>();
+let at = 0;
 profile.samples.forEach((id, i) => {
-  selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const delta = profile.timeDeltas[i] ?? 0;
+  at += delta;
+  if (at < skipUs || byIdOf(id) === '(idle)') return;
+  selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
 });
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 

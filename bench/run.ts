@@ -18,7 +18,7 @@
  * Writes `bench/results/latest.json` and the table in `bench/README.md`
  * (a partial run: a file in the temp directory).
  * Environment: BENCH_ROUNDS (3), BENCH_DURATION_MS (4000 per round and
- * mode), BENCH_WARMUP_MS (1500), BENCH_CONCURRENCY (1,16,100),
+ * mode), BENCH_WARMUP_MS (1500), BENCH_PREWARM_MS (8000), BENCH_CONCURRENCY (1,16,100),
  * BENCH_PHASES (throughput,engine,inflight), BENCH_PROFILE=1 to write a
  * `--cpu-prof` of the orchestrator into bench/results/profiles/,
  * BENCH_LOG_LEVEL (warn), BENCH_BEFORE_DIST (another build's dist/,
@@ -53,6 +53,8 @@ const env = process.env;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const DURATION_MS = Number(env.BENCH_DURATION_MS ?? 4000);
 const WARMUP_MS = Number(env.BENCH_WARMUP_MS ?? 1500);
+/** Each mode runs this long once before anything is measured, so every process is past its JIT warm-up. */
+const PREWARM_MS = Number(env.BENCH_PREWARM_MS ?? 8000);
 const CONCURRENCY = (env.BENCH_CONCURRENCY ?? '1,16,100').split(',').map(Number);
 const PHASES = new Set((env.BENCH_PHASES ?? 'throughput,engine,inflight').split(','));
 const PROFILE = env.BENCH_PROFILE === '1';
@@ -182,6 +184,23 @@ async function throughput(): Promise<ConcurrencyResult[]> {
     mode === 'orchestrated' ? current.orchestrator : mode === 'before' ? before?.orchestrator : undefined;
   const results: ConcurrencyResult[] = [];
   try {
+    // A server that has served a while, and clients that have called a while: V8 compiles the hot
+    // code with its optimising tier only after thousands of calls, and measured rounds of a cold
+    // process (the first at concurrency 1 ran at half speed) would say more about JIT than work.
+    if (PREWARM_MS > 0) {
+      const warm: Partial<Record<Mode, Runner>> = {
+        orchestrated: orchestratedRunner(current.orchestrator.url, 16),
+        sdk: await sdkRunner(server.url),
+        minimal: minimalRunner(server.url, 36),
+      };
+      if (before) warm.before = orchestratedRunner(before.orchestrator.url, 16);
+      for (const mode of MODES) {
+        await closedLoop(warm[mode]!.run, 16, 0, PREWARM_MS);
+        await closedLoop(warm[mode]!.run, 1, 0, PREWARM_MS / 4);
+      }
+      for (const runner of Object.values(warm)) await runner.close();
+      log(`warmed up every mode (${PREWARM_MS} ms at 16, ${PREWARM_MS / 4} ms at 1)`);
+    }
     for (const concurrency of CONCURRENCY) {
       const runners: Partial<Record<Mode, Runner>> = {
         orchestrated: orchestratedRunner(current.orchestrator.url, concurrency),
