@@ -77,6 +77,39 @@ afterAll(async () => {
   await mcp?.close();
 });
 
+interface StreamedEvent {
+  name: string;
+  data: { executionId?: string; step?: string; mcp?: string };
+}
+
+/** Opens an event stream and reads it as it comes, until what was read passes a check. */
+async function openStream(path: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${h.url}${path}`, { signal: controller.signal });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  const parse = (): StreamedEvent[] =>
+    [...text.matchAll(/^event: (.+)\ndata: (.+)$/gm)].map((m) => ({
+      name: m[1]!,
+      data: JSON.parse(m[2]!) as StreamedEvent['data'],
+    }));
+  return {
+    async until(done: (events: StreamedEvent[]) => boolean, timeoutMs = 10_000): Promise<StreamedEvent[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(parse())) {
+        if (Date.now() > deadline) throw new Error(`stream ${path} did not get there: ${text}`);
+        const { value, done: over } = await reader.read();
+        if (over) throw new Error(`stream ${path} ended: ${text}`);
+        text += value;
+      }
+      return parse();
+    },
+    close: () => controller.abort(),
+  };
+}
+
 describe('probes and docs', () => {
   it('answers /health and /ready, and documents every route in OpenAPI', async () => {
     expect(await h.json('GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -104,6 +137,7 @@ describe('probes and docs', () => {
         'GET /executions/{id}',
         'POST /executions/{id}/cancel',
         'GET /executions/{id}/events',
+        'GET /events',
         'GET /mcps',
         'GET /mcps/{name}',
         'GET /mcps/{name}/health',
@@ -545,5 +579,59 @@ describe('metrics', () => {
     ]) {
       expect(text, name).toContain(name);
     }
+  });
+});
+
+// Last: it starts executions the metrics test above does not count.
+describe('server-wide events', () => {
+  it('streams every execution of this replica on /events, by workflow when asked, with MCP health changes', async () => {
+    // Healthy to begin with, so that taking the MCP down is a change the stream reports.
+    expect((await h.json('GET', '/mcps/tools/health')).status).toBe(200);
+    const all = await openStream('/events');
+    const greetOnly = await openStream('/events?workflow=greet');
+    const mcpsOnly = await openStream('/events?topics=mcps');
+    const greet = await h.json<{ id: string }>('POST', '/workflows/greet/executions?wait=10000', {
+      body: { input: { name: 'Ada' } },
+    });
+    const saga = await h.json<{ id: string }>('POST', '/workflows/saga/executions?wait=10000', { body: {} });
+    expect([greet.body, saga.body]).toMatchObject([{ status: 'completed' }, { status: 'compensated' }]);
+    await mcp.down();
+    expect((await h.json('GET', '/mcps/tools/health')).status).toBe(503);
+    await mcp.up();
+    expect((await h.json('GET', '/mcps/tools/health')).status).toBe(200);
+
+    const allEvents = await all.until((events) => events.filter((e) => e.name === 'mcp_healthy').length > 0);
+    const ofExecution = (id: string) =>
+      allEvents
+        .filter((e) => e.data.executionId === id)
+        .map((e) => (e.data.step ? `${e.name}:${e.data.step}` : e.name));
+    expect(ofExecution(greet.body.id)).toEqual([
+      'workflow_started',
+      expect.stringMatching(/^step_started:(contact|coach)$/),
+      expect.stringMatching(/^step_started:(contact|coach)$/),
+      expect.stringMatching(/^step_completed:(contact|coach)$/),
+      expect.stringMatching(/^step_completed:(contact|coach)$/),
+      'step_started:sms',
+      'step_completed:sms',
+      'workflow_completed',
+    ]);
+    expect(ofExecution(saga.body.id)).toContain('step_compensated:reserve');
+    expect(allEvents.filter((e) => e.name.startsWith('mcp_')).map((e) => [e.name, e.data.mcp])).toEqual([
+      ['mcp_unhealthy', 'tools'],
+      ['mcp_healthy', 'tools'],
+    ]);
+    // The stream kept going after the executions ended; the filtered one carries only greet's.
+    const greetEvents = await greetOnly.until((events) =>
+      events.some((e) => e.name === 'workflow_completed'),
+    );
+    expect(greetEvents.length).toBe(8);
+    expect(new Set(greetEvents.map((e) => e.data.executionId))).toEqual(new Set([greet.body.id]));
+    const mcpEvents = await mcpsOnly.until((events) => events.some((e) => e.name === 'mcp_healthy'));
+    expect(mcpEvents.map((e) => e.name)).toEqual(['mcp_unhealthy', 'mcp_healthy']);
+    for (const stream of [all, greetOnly, mcpsOnly]) stream.close();
+    expect((await h.json('GET', '/events?topics=steps')).body).toMatchObject({
+      status: 400,
+      code: 'ORCH_BAD_REQUEST',
+    });
   });
 });

@@ -13,6 +13,7 @@ import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { problem, sendProblem, toProblem } from './problem.js';
 import type { Readiness } from './readiness.js';
+import { eventRoutes } from './routes/events.js';
 import { executionRoutes } from './routes/executions.js';
 import { mcpRoutes } from './routes/mcps.js';
 import { probeRoutes } from './routes/probes.js';
@@ -140,6 +141,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     maxWorkflowSteps: options.maxWorkflowSteps,
   });
   await fastify.register(executionRoutes, { engine: options.engine, readiness: options.readiness });
+  await fastify.register(eventRoutes, {
+    engine: options.engine,
+    discovery: options.discovery,
+    readiness: options.readiness,
+  });
   await fastify.register(mcpRoutes, {
     discovery: options.discovery,
     ...(options.onBreakerReset ? { onBreakerReset: options.onBreakerReset } : {}),

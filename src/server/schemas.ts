@@ -35,6 +35,12 @@ export const problemSchema = {
   },
 } as const;
 
+/** A 200 of an event stream route, for OpenAPI (the route writes the stream itself). */
+export const eventStreamResponse = {
+  description: 'A text/event-stream of `event:` / `data:` messages.',
+  content: { 'text/event-stream': { schema: { type: 'string' } } },
+} as const;
+
 const serializedError = {
   type: 'object',
   required: ['code', 'message'],

@@ -9,7 +9,7 @@ import {
   type WorkflowEngine,
 } from '../../engine/index.js';
 import type { Readiness } from '../readiness.js';
-import { commonErrors, executionSchema, listOf, problemSchema } from '../schemas.js';
+import { commonErrors, eventStreamResponse, executionSchema, listOf, problemSchema } from '../schemas.js';
 import { streamExecutionEvents } from '../sse.js';
 
 /** Options of {@link executionRoutes}. */
@@ -200,7 +200,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
         description:
           'Each event is `event: <engine event name>` with `data: <JSON payload>`. The stream ends after workflow_completed; for a finished execution that event is sent at once.',
         params: idParams,
-        response: { 404: problemSchema, ...commonErrors },
+        response: { 200: eventStreamResponse, 404: problemSchema, ...commonErrors },
       },
     },
     async (request, reply) => {
