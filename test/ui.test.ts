@@ -219,6 +219,17 @@ describe('without API keys', () => {
         .evaluateAll((items) => items.map((li) => li.getAttribute('data-step'))),
     ).toEqual(['second', 'first']);
     expect(await page.locator('ol.trail').textContent()).toMatch(/second\s*compensated.*first\s*compensated/);
+    // Each compensation with its time, duration and what the undo returned.
+    expect(await page.locator('ol.trail > li[data-step="second"]').textContent()).toMatch(
+      /1 attempt · started .+ · \d+(\.\d+)? (ms|s).*Result/,
+    );
+    // The timeline tells each attempt: the SMS failed once, the bookings completed.
+    expect(await page.locator('.timeline tr[data-step="confirm"] ol.attempts').textContent()).toMatch(
+      /^#1 failed, \d/,
+    );
+    expect(await page.locator('.timeline tr[data-step="first"] ol.attempts').textContent()).toMatch(
+      /^#1 completed, \d/,
+    );
   });
 
   it('lists executions filtered by status and workflow, following running ones live', async () => {
@@ -235,12 +246,24 @@ describe('without API keys', () => {
     let stream: Promise<unknown> = Promise.resolve();
     const page = await open(h, '/ui/executions?workflow=training_plan', {
       before: (p) => {
-        stream = p.waitForRequest((r) => r.url().endsWith(`/executions/${id}/events`), { timeout: WAIT_MS });
+        stream = p.waitForRequest(
+          (r) => r.url().endsWith('/events?workflow=training_plan&topics=executions'),
+          {
+            timeout: WAIT_MS,
+          },
+        );
       },
     });
     await shown(page, `tr[data-execution="${id}"][data-status="running"]`);
-    // The row follows the execution's own event stream.
+    // The list follows the server's one event stream, filtered by its workflow.
     await stream;
+    // An execution started now shows up from its workflow_started event, before any periodic re-read (15 s).
+    const another = await h.json<{ id: string }>('POST', '/workflows/training_plan/executions', {
+      body: { input: { user_id: 'athlete-10', weeks: 30, phone: '+15551234567' } },
+    });
+    await shown(page, `tr[data-execution="${another.body.id}"][data-status="running"]`);
+    expect((await h.json('POST', `/executions/${another.body.id}/cancel`)).status).toBe(202);
+    await shown(page, `tr[data-execution="${another.body.id}"][data-status="cancelled"]`);
     expect(await page.locator('#filter-workflow').inputValue()).toBe('training_plan');
     for (const workflow of await page.locator('tbody tr td:nth-child(2)').allTextContents())
       expect(workflow).toMatch(/^training_plan /);

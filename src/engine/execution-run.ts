@@ -401,14 +401,14 @@ export class ExecutionRun implements SagaHost {
           record.attempts = attempt;
           delete record.nextAttemptAt;
           const now = this.env.clock.now();
-          const first = record.startedAt === null;
-          if (first) {
+          if (record.startedAt === null) {
             startedMs = now;
             record.startedAt = isoTime(startedMs);
           }
           if (record.attemptHistory) beginAttempt(record.attemptHistory, attempt, now);
           await this.saveStep(step.name, record);
-          if (first) this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
+          // Every attempt: a watcher sees the retry begin, not only the backoff before it.
+          this.env.emit('step_started', { ...this.eventBase(), step: step.name, attempt });
         },
         onRetry: (attempt, delayMs, error) => {
           const serialized = serializeError(error);

@@ -202,6 +202,16 @@ describe('retries and timeouts', () => {
     expect(new Set(caller.calls.map((c) => c.request.idempotencyKey)).size).toBe(1);
     const retrying = h.events.filter((e) => e.name === 'step_retrying');
     expect(retrying.map((e) => e.payload.attempt)).toEqual([1, 2]);
+    // Each attempt announces its start, after the backoff before it.
+    expect(h.eventNames(doc.id).filter((n) => n.startsWith('step_'))).toEqual([
+      'step_started:flaky',
+      'step_retrying:flaky',
+      'step_started:flaky',
+      'step_retrying:flaky',
+      'step_started:flaky',
+      'step_completed:flaky',
+    ]);
+    expect(h.events.filter((e) => e.name === 'step_started').map((e) => e.payload.attempt)).toEqual([1, 2, 3]);
     for (const e of retrying) {
       expect(e.payload.delayMs).toBeGreaterThanOrEqual(0);
       expect(e.payload.delayMs).toBeLessThanOrEqual(1000);

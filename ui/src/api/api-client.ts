@@ -35,6 +35,21 @@ export interface ExecutionQuery {
   cursor?: string | undefined;
 }
 
+/** What `GET /events` should carry. */
+export interface ServerEventQuery {
+  /** Execution events of this workflow only. */
+  workflow?: string | undefined;
+  topics?: readonly ('executions' | 'mcps')[];
+}
+
+/** Callbacks of {@link ApiClient.streamEvents}. */
+export interface ServerEventHandlers {
+  onOpen?(): void;
+  onExecutionEvent?(event: ExecutionEvent): void;
+  /** An MCP's health, breaker, tools or discovery changed. */
+  onMcpEvent?(name: string, payload: { mcp: string }): void;
+}
+
 /** Calls the API; one per page load. */
 export class ApiClient {
   readonly #baseUrl: string;
@@ -131,6 +146,33 @@ export class ApiClient {
     await readEventStream(response.body, ({ event, data }) => {
       const parsed = toExecutionEvent(event, data);
       if (parsed) handlers.onEvent(parsed);
+    });
+  }
+
+  /**
+   * Reads `GET /events` (every execution of the server, the MCP changes)
+   * until it ends or `signal` aborts it. `onOpen` runs once it is open.
+   */
+  async streamEvents(
+    query: ServerEventQuery,
+    handlers: ServerEventHandlers,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const params = new URLSearchParams();
+    if (query.workflow) params.set('workflow', query.workflow);
+    if (query.topics) params.set('topics', query.topics.join(','));
+    const search = params.toString();
+    const response = await this.#fetch(`/events${search ? `?${search}` : ''}`, {
+      headers: { accept: 'text/event-stream' },
+      signal,
+    });
+    if (!response.ok || !response.body) throw await toApiError(response);
+    handlers.onOpen?.();
+    await readEventStream(response.body, ({ event, data }) => {
+      const execution = toExecutionEvent(event, data);
+      if (execution) handlers.onExecutionEvent?.(execution);
+      else if (event.startsWith('mcp_') || event === 'circuit_breaker_state_change')
+        handlers.onMcpEvent?.(event, JSON.parse(data) as { mcp: string });
     });
   }
 

@@ -8,7 +8,12 @@
 export type { JsonValue, StepDefinition, WorkflowDefinition } from '../../../src/engine/definition.js';
 export type { SerializedError } from '../../../src/engine/errors.js';
 export type { EngineEventMap } from '../../../src/engine/events.js';
-export type { ExecutionDocument, StepDocument } from '../../../src/engine/execution-document.js';
+export type {
+  AttemptDocument,
+  CompensationDocument,
+  ExecutionDocument,
+  StepDocument,
+} from '../../../src/engine/execution-document.js';
 export type { ExecutionStatus, StepStatus } from '../../../src/engine/statuses.js';
 export { EXECUTION_STATUSES, isFinalExecutionStatus } from '../../../src/engine/statuses.js';
 

@@ -1,6 +1,7 @@
-/** The saga's rollback in the order it ran, each compensation with its outcome. */
+/** The saga's rollback in the order it ran, each compensation with its outcome, times and result. */
 import type { ExecutionDocument } from '../api/types.js';
 import { compensationTrail } from '../model/compensation-trail.js';
+import { formatDuration, formatTime } from '../model/format.js';
 import { JsonView } from './json-view.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -32,7 +33,15 @@ export function CompensationTrailView({
           <StatusBadge status={WORDS[entry.status].replaceAll(' ', '_')} />{' '}
           <span class="muted">
             {entry.attempts > 0 ? `${entry.attempts} attempt${entry.attempts === 1 ? '' : 's'}` : ''}
+            {entry.startedAt && (
+              <>
+                {' · started '}
+                <time dateTime={entry.startedAt}>{formatTime(entry.startedAt)}</time>
+              </>
+            )}
+            {entry.durationMs !== undefined && ` · ${formatDuration(entry.durationMs)}`}
           </span>
+          {entry.result !== undefined && <JsonView label="Result" value={entry.result} />}
           {entry.error && <JsonView label="Error" value={entry.error} />}
         </li>
       ))}

@@ -1,27 +1,26 @@
 /**
  * Each step's attempts on one time axis, from the execution's start: when
- * it ran, how long, how often it was tried and why an attempt failed. The
+ * each ran, how long, how it ended and why, and the backoff after a failed
+ * one (the document's `attemptHistory`, kept up to date by the events). The
  * bars are drawn for the eye; the same facts are written beside them.
  */
-import type { ExecutionDocument } from '../api/types.js';
-import { type AttemptLog, type AttemptSpan, stepSpans } from '../model/attempt-log.js';
+import type { AttemptDocument, ExecutionDocument } from '../api/types.js';
 import { formatDuration } from '../model/format.js';
 import { StatusBadge } from './status-badge.js';
 
 /** Props of {@link StepTimeline}. */
 export interface StepTimelineProps {
   doc: ExecutionDocument;
-  log: AttemptLog;
   /** Now, ms since the epoch: where running attempts end. */
   now: number;
 }
 
 /** The timeline as a table, one row per step. */
-export function StepTimeline({ doc, log, now }: StepTimelineProps) {
+export function StepTimeline({ doc, now }: StepTimelineProps) {
   const names = Object.keys(doc.steps);
-  const spans = Object.fromEntries(names.map((name) => [name, stepSpans(doc, name, log)]));
+  const spans = Object.fromEntries(names.map((name) => [name, doc.steps[name]?.attemptHistory ?? []]));
   const start = Date.parse(doc.startedAt ?? doc.createdAt);
-  const endOf = (span: AttemptSpan) => (span.endedAt ? Date.parse(span.endedAt) : now);
+  const endOf = (span: AttemptDocument) => (span.completedAt ? Date.parse(span.completedAt) : now);
   const end = Math.max(
     start + 1,
     doc.completedAt ? Date.parse(doc.completedAt) : now,
@@ -54,8 +53,8 @@ export function StepTimeline({ doc, log, now }: StepTimelineProps) {
                   <span class="muted">not run</span>
                 ) : (
                   <ol class="attempts">
-                    {list.map((span) => (
-                      <li key={span.attempt} class={`outcome-${span.outcome ?? 'running'}`}>
+                    {list.map((span, i) => (
+                      <li key={`${span.attempt}-${i}`} class={`outcome-${span.outcome ?? 'running'}`}>
                         {attemptText(span, endOf(span) - Date.parse(span.startedAt))}
                       </li>
                     ))}
@@ -63,11 +62,11 @@ export function StepTimeline({ doc, log, now }: StepTimelineProps) {
                 )}
               </td>
               <td class="timeline-track" aria-hidden="true">
-                {list.map((span) => {
+                {list.map((span, i) => {
                   const from = Date.parse(span.startedAt);
                   return (
                     <span
-                      key={span.attempt}
+                      key={`${span.attempt}-${i}`}
                       class={`bar outcome-${span.outcome ?? 'running'}`}
                       style={{
                         left: percent(from),
@@ -85,12 +84,10 @@ export function StepTimeline({ doc, log, now }: StepTimelineProps) {
   );
 }
 
-function attemptText(span: AttemptSpan, durationMs: number): string {
-  const which =
-    span.attempts > 1 ? `#${span.attempt}–${span.attempt + span.attempts - 1}` : `#${span.attempt}`;
-  const outcome = span.outcome ?? 'running';
+function attemptText(span: AttemptDocument, durationMs: number): string {
+  const outcome = (span.outcome ?? 'running').replace('_', ' ');
   const retry = span.retryDelayMs !== undefined ? `, retried after ${formatDuration(span.retryDelayMs)}` : '';
   // The code only: the whole error is in the step's details, and the table stays readable.
   const why = span.error ? ` (${span.error.code})` : '';
-  return `${which} ${outcome}, ${formatDuration(durationMs)}${retry}${why}`;
+  return `#${span.attempt} ${outcome}, ${formatDuration(durationMs)}${retry}${why}`;
 }

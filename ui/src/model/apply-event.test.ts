@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { ExecutionEvent } from '../api/execution-event.js';
 import type { ExecutionDocument } from '../api/types.js';
 import { applyEvent } from './apply-event.js';
-import { type AttemptLog, recordAttempt, stepSpans } from './attempt-log.js';
 
 const workflow = { name: 'w', version: '1' };
 const base = { executionId: 'e1', workflow };
@@ -78,6 +77,18 @@ describe('applyEvent', () => {
       completedAt: at(220),
       durationMs: 218,
       result: { id: 7 },
+      attemptHistory: [
+        {
+          attempt: 1,
+          startedAt: at(2),
+          completedAt: at(12),
+          durationMs: 10,
+          outcome: 'failed',
+          error,
+          retryDelayMs: 200,
+        },
+        { attempt: 2, startedAt: at(212), completedAt: at(220), durationMs: 8, outcome: 'completed' },
+      ],
     });
     expect(doc).toMatchObject({ startedAt: at(1), completedAt: at(231), durationMs: 230, error });
   });
@@ -101,38 +112,45 @@ describe('applyEvent', () => {
   });
 });
 
-describe('attempt log', () => {
-  it('keeps each attempt seen, with its end, outcome and backoff', () => {
-    const log = events.reduce<AttemptLog>(recordAttempt, {});
-    const doc = events.reduce(applyEvent, queued);
-    expect(stepSpans(doc, 'fetch', log)).toEqual([
+describe('attempt history', () => {
+  it('adds to what the document already holds: an attempt seen start to end, a timeout named as such', () => {
+    // Read while `fetch` was in its second attempt: the first is in the document already.
+    const read: ExecutionDocument = {
+      ...events.slice(0, 4).reduce(applyEvent, queued),
+    };
+    const later = events.slice(4).reduce(applyEvent, read);
+    expect(later.steps.fetch?.attemptHistory?.map((a) => [a.attempt, a.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'completed'],
+    ]);
+    const timeout = { code: 'ORCH_STEP_TIMEOUT', message: 'attempt 1 timed out after 5 ms' };
+    const timedOut = applyEvent(later, {
+      name: 'step_failed',
+      payload: { ...base, timestamp: at(240), step: 'send', attempts: 1, status: 'failed', error: timeout },
+    });
+    // `send` ended once already (at 230): a second end changes nothing in its attempts.
+    expect(timedOut.steps.send?.attemptHistory).toEqual(later.steps.send?.attemptHistory);
+    const cancelled = applyEvent(
+      applyEvent(queued, {
+        name: 'step_started',
+        payload: { ...base, timestamp: at(1), step: 'send', attempt: 1 },
+      }),
+      {
+        name: 'step_failed',
+        payload: { ...base, timestamp: at(6), step: 'send', attempts: 1, status: 'failed', error: timeout },
+      },
+    );
+    expect(cancelled.steps.send?.attemptHistory).toEqual([
       {
         attempt: 1,
-        attempts: 1,
-        startedAt: at(2),
-        endedAt: at(12),
-        outcome: 'failed',
-        error,
-        retryDelayMs: 200,
+        startedAt: at(1),
+        completedAt: at(6),
+        durationMs: 5,
+        outcome: 'timed_out',
+        error: timeout,
       },
-      { attempt: 2, attempts: 1, startedAt: at(212), endedAt: at(220), outcome: 'completed' },
     ]);
-  });
-
-  it('stands one span for what happened before the console looked', () => {
-    const doc = events.reduce(applyEvent, queued);
-    // Nothing seen: the document's first start and last end.
-    expect(stepSpans(doc, 'fetch', {})).toEqual([
-      { attempt: 1, attempts: 2, startedAt: at(2), endedAt: at(220), outcome: 'completed' },
-    ]);
-    // Seen from the second attempt on: the first is one span before it.
-    const late = events.slice(3).reduce<AttemptLog>(recordAttempt, {});
-    expect(stepSpans(doc, 'fetch', late).map((s) => [s.attempt, s.attempts, s.startedAt, s.endedAt])).toEqual(
-      [
-        [1, 1, at(2), at(212)],
-        [2, 1, at(212), at(220)],
-      ],
-    );
-    expect(stepSpans(queued, 'send', {})).toEqual([]);
+    // A step that never started has no attempts.
+    expect(queued.steps.send?.attemptHistory).toBeUndefined();
   });
 });

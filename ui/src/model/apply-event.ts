@@ -5,7 +5,7 @@
  * ends, and that read is the authority.
  */
 import type { ExecutionEvent } from '../api/execution-event.js';
-import type { ExecutionDocument, StepDocument } from '../api/types.js';
+import type { AttemptDocument, ExecutionDocument, SerializedError, StepDocument } from '../api/types.js';
 
 /** The document after `event`. */
 export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): ExecutionDocument {
@@ -22,11 +22,21 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         status: 'running',
         attempts: attempt,
         startedAt: s.startedAt ?? at,
+        attemptHistory: [
+          ...(s.attemptHistory ?? []),
+          { attempt, startedAt: at, completedAt: null, durationMs: null },
+        ],
       }));
     }
     case 'step_retrying': {
-      const { step, attempt, error } = event.payload;
-      return withStep(doc, step, (s) => ({ ...s, status: 'running', attempts: attempt, error }));
+      const { step, attempt, error, delayMs } = event.payload;
+      return withStep(doc, step, (s) => ({
+        ...s,
+        status: 'running',
+        attempts: attempt,
+        error,
+        ...closeAttempt(s, at, outcomeOf(error), error, delayMs),
+      }));
     }
     case 'step_completed': {
       const { step, attempts, durationMs, result } = event.payload;
@@ -37,11 +47,19 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         durationMs,
         completedAt: at,
         result,
+        ...closeAttempt(s, at, 'completed'),
       }));
     }
     case 'step_failed': {
       const { step, attempts, status, error } = event.payload;
-      return withStep(doc, step, (s) => ({ ...s, status, attempts, error, completedAt: at }));
+      return withStep(doc, step, (s) => ({
+        ...s,
+        status,
+        attempts,
+        error,
+        completedAt: at,
+        ...closeAttempt(s, at, status === 'cancelled' ? 'cancelled' : outcomeOf(error), error),
+      }));
     }
     case 'step_skipped':
       return withStep(doc, event.payload.step, (s) => ({ ...s, status: 'skipped', completedAt: at }));
@@ -53,8 +71,11 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         ...s,
         status,
         compensation: {
+          // What the document said before (its place in the rollback, its start) stays.
+          ...s.compensation,
           status: status === 'compensated' ? 'completed' : 'failed',
           attempts,
+          completedAt: at,
           ...(error ? { error } : {}),
         },
       }));
@@ -74,6 +95,33 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
       };
     }
   }
+}
+
+/** How an attempt that ended with `error` ended: a timeout says so. */
+function outcomeOf(error: SerializedError): AttemptDocument['outcome'] {
+  return error.code === 'ORCH_STEP_TIMEOUT' ? 'timed_out' : 'failed';
+}
+
+/** The step's attempts with the one in progress ended at `at` (nothing changes when none is). */
+function closeAttempt(
+  step: StepDocument,
+  at: string,
+  outcome: AttemptDocument['outcome'],
+  error?: SerializedError,
+  retryDelayMs?: number,
+): Pick<StepDocument, 'attemptHistory'> {
+  const history = step.attemptHistory ?? [];
+  const last = history.at(-1);
+  if (!last || last.completedAt !== null) return history.length > 0 ? { attemptHistory: history } : {};
+  const closed: AttemptDocument = {
+    ...last,
+    completedAt: at,
+    durationMs: Date.parse(at) - Date.parse(last.startedAt),
+    ...(outcome ? { outcome } : {}),
+    ...(error && outcome !== 'completed' ? { error } : {}),
+    ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
+  };
+  return { attemptHistory: [...history.slice(0, -1), closed] };
 }
 
 function withStep(

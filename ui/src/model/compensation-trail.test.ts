@@ -63,4 +63,31 @@ describe('compensationTrail', () => {
       ['a', 'completed'],
     ]);
   });
+
+  it('puts the compensations that ran in the order the server stored, with their times and results', () => {
+    const ran = (order: number, ms: number) =>
+      ({
+        status: 'completed',
+        attempts: 1,
+        order,
+        startedAt: `2030-01-01T00:00:00.${ms}Z`,
+        completedAt: `2030-01-01T00:00:00.${ms + 10}Z`,
+        durationMs: 10,
+        result: { undone: order },
+      }) as const;
+    const trail = compensationTrail(
+      doc({
+        // Completion times say a, b; the server ran b first (what it stored wins).
+        a: step('2030-01-01T00:00:00.300Z', { status: 'compensated', compensation: ran(2, 600) }),
+        b: step('2030-01-01T00:00:00.100Z', { status: 'compensated', compensation: ran(1, 500) }),
+        c: step('2030-01-01T00:00:00.200Z'),
+      }),
+      ['c', 'a', 'b'],
+    );
+    expect(trail.map((e) => [e.step, e.order, e.durationMs, e.result])).toEqual([
+      ['b', 1, 10, { undone: 1 }],
+      ['a', 2, 10, { undone: 2 }],
+      ['c', undefined, undefined, undefined],
+    ]);
+  });
 });

@@ -1,8 +1,10 @@
 /**
- * The saga's rollback, step by step, in the order it runs: the order the
+ * The saga's rollback, step by step, in the order it runs: the compensations
+ * that ran (or run) by their place in the rollback (`order`, stored by the
+ * server), then those still to come in the order the
  * `workflow_compensation_started` event announced when the console saw it,
- * else the engine's rule (DESIGN.md, "Failure and saga"): reverse order of
- * completion, which the steps' completion times give.
+ * else by the engine's rule (DESIGN.md, "Failure and saga"): reverse order
+ * of completion, which the steps' completion times give.
  */
 import type { ExecutionDocument, SerializedError, StepDocument } from '../api/types.js';
 
@@ -11,6 +13,12 @@ export interface TrailEntry {
   step: string;
   status: 'waiting' | 'running' | 'completed' | 'failed';
   attempts: number;
+  /** Place in the rollback, once it began. */
+  order?: number;
+  startedAt?: string;
+  completedAt?: string;
+  durationMs?: number;
+  result?: unknown;
   error?: SerializedError;
 }
 
@@ -23,10 +31,13 @@ export function compensationTrail(doc: ExecutionDocument, announced?: readonly s
     // Later completion first; a tie (same millisecond) falls back to later in the written order.
     return at(b).localeCompare(at(a)) || written.indexOf(b) - written.indexOf(a);
   });
-  const order = announced
+  const planned = announced
     ? [...announced, ...byCompletion.filter((n) => !announced.includes(n))]
     : byCompletion;
-  return order.map((step) => entry(step, doc.steps[step]));
+  const placeOf = (name: string) => doc.steps[name]?.compensation?.order;
+  const begun = planned.filter((n) => placeOf(n) !== undefined).sort((a, b) => placeOf(a)! - placeOf(b)!);
+  const toCome = planned.filter((n) => placeOf(n) === undefined);
+  return [...begun, ...toCome].map((step) => entry(step, doc.steps[step]));
 }
 
 function entry(step: string, document: StepDocument | undefined): TrailEntry {
@@ -34,10 +45,16 @@ function entry(step: string, document: StepDocument | undefined): TrailEntry {
   if (!compensation) {
     return { step, status: document?.status === 'compensating' ? 'running' : 'waiting', attempts: 0 };
   }
+  const { status, attempts, order, startedAt, completedAt, durationMs, result, error } = compensation;
   return {
     step,
-    status: compensation.status,
-    attempts: compensation.attempts,
-    ...(compensation.error ? { error: compensation.error } : {}),
+    status,
+    attempts,
+    ...(order !== undefined ? { order } : {}),
+    ...(startedAt ? { startedAt } : {}),
+    ...(completedAt ? { completedAt } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(result !== undefined ? { result } : {}),
+    ...(error ? { error } : {}),
   };
 }

@@ -21,7 +21,6 @@ import { useAsync } from '../hooks/use-async.js';
 import { useNow } from '../hooks/use-now.js';
 import { usePageTitle } from '../hooks/use-page-title.js';
 import { applyEvent } from '../model/apply-event.js';
-import { type AttemptLog, recordAttempt } from '../model/attempt-log.js';
 import { formatDuration, formatTime, statusLabel } from '../model/format.js';
 import { workflowGraph } from '../model/workflow-graph.js';
 
@@ -43,7 +42,6 @@ export function ExecutionPage({ id }: { id: string }) {
         : Promise.resolve(undefined),
     [workflowName, workflowVersion],
   );
-  const [log, setLog] = useState<AttemptLog>({});
   const [announced, setAnnounced] = useState<readonly string[]>();
   const live = doc !== undefined && !isFinalExecutionStatus(doc.status);
   const now = useNow(live ? 500 : null);
@@ -73,7 +71,6 @@ export function ExecutionPage({ id }: { id: string }) {
           );
         },
         onEvent(event) {
-          setLog((l) => recordAttempt(l, event));
           if (event.name === 'workflow_compensation_started') setAnnounced(event.payload.steps);
           if (waiting) waiting.push(event);
           else apply(event);
@@ -116,7 +113,7 @@ export function ExecutionPage({ id }: { id: string }) {
             </section>
             <section aria-labelledby="timeline-heading">
               <h2 id="timeline-heading">Timeline</h2>
-              <StepTimeline doc={doc} log={log} now={now} />
+              <StepTimeline doc={doc} now={now} />
             </section>
           </div>
           <section aria-labelledby="compensation-heading">

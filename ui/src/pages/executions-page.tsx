@@ -1,22 +1,19 @@
 /**
  * Executions, newest first, filtered by status and workflow (kept in the
- * URL, so a filtered view can be bookmarked). Running rows follow their
- * event streams; the list is read again every few seconds for new ones.
+ * URL, so a filtered view can be bookmarked). The server's event stream
+ * (`GET /events`) moves the rows along and says when one starts, which
+ * reads the list again; it is also read every 15 s, for executions other
+ * replicas run (their events are on their own streams).
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { useApi } from '../api/api-context.js';
-import {
-  EXECUTION_STATUSES,
-  type ExecutionDocument,
-  type ExecutionStatus,
-  isFinalExecutionStatus,
-} from '../api/types.js';
+import { EXECUTION_STATUSES, type ExecutionDocument, type ExecutionStatus } from '../api/types.js';
 import { ErrorAlert } from '../components/error-alert.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { useAsync } from '../hooks/use-async.js';
-import { useExecutionStreams } from '../hooks/use-execution-streams.js';
 import { useInterval } from '../hooks/use-interval.js';
 import { usePageTitle } from '../hooks/use-page-title.js';
+import { useServerEvents } from '../hooks/use-server-events.js';
 import { applyEvent } from '../model/apply-event.js';
 import { formatDuration, formatTime, statusLabel } from '../model/format.js';
 import { navigate } from '../router.js';
@@ -24,7 +21,9 @@ import { navigate } from '../router.js';
 const PAGE_SIZE = 50;
 /** `GET /executions` answers at most this many at once. */
 const MAX_LIMIT = 500;
-const REFRESH_MS = 3000;
+const REFRESH_MS = 15_000;
+/** New executions read the list again at most this often, ms. */
+const RELOAD_GAP_MS = 500;
 
 /** The executions page. */
 export function ExecutionsPage({ search }: { search: URLSearchParams }) {
@@ -41,12 +40,31 @@ export function ExecutionsPage({ search }: { search: URLSearchParams }) {
   useInterval(list.reload, REFRESH_MS);
 
   const items = list.value?.items ?? [];
-  useExecutionStreams(
-    items.filter((e) => !isFinalExecutionStatus(e.status)).map((e) => e.id),
-    (id, event) =>
-      list.set(
-        (page) => page && { ...page, items: page.items.map((e) => (e.id === id ? applyEvent(e, event) : e)) },
-      ),
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const reloadSoon = () => {
+    reloadTimer.current ??= setTimeout(() => {
+      reloadTimer.current = undefined;
+      list.reload();
+    }, RELOAD_GAP_MS);
+  };
+  useServerEvents(
+    { workflow: workflow || undefined, topics: ['executions'] },
+    {
+      onOpen: list.reload,
+      onExecutionEvent(event) {
+        const id = event.payload.executionId;
+        const shown = list.value?.items.some((e) => e.id === id) ?? false;
+        // A new execution: where it goes (and whether it matches) is the list's to say.
+        if (!shown && event.name === 'workflow_started') return reloadSoon();
+        if (!shown) return;
+        list.set(
+          (page) =>
+            page && { ...page, items: page.items.map((e) => (e.id === id ? applyEvent(e, event) : e)) },
+        );
+        // Filtered by status, an execution that ends leaves the list.
+        if (status && event.name === 'workflow_completed') reloadSoon();
+      },
+    },
   );
 
   const filter = (name: 'status' | 'workflow', value: string) => {

@@ -1,7 +1,9 @@
 /**
  * The MCP servers: where each came from, its health and latency, its
  * circuit breakers and tools, with "check now" and "reset breaker". Read
- * again every few seconds: health checks and breakers change on their own.
+ * again when the server's event stream says an MCP changed (health,
+ * breaker, tools, discovery), and every 15 s for latencies and for what
+ * other replicas saw.
  */
 import { useState } from 'preact/hooks';
 import { useApi } from '../api/api-context.js';
@@ -12,9 +14,10 @@ import { StatusBadge } from '../components/status-badge.js';
 import { useAsync } from '../hooks/use-async.js';
 import { useInterval } from '../hooks/use-interval.js';
 import { usePageTitle } from '../hooks/use-page-title.js';
+import { useServerEvents } from '../hooks/use-server-events.js';
 import { formatDuration, formatTime } from '../model/format.js';
 
-const REFRESH_MS = 5000;
+const REFRESH_MS = 15_000;
 
 /** The MCPs page. */
 export function McpsPage() {
@@ -22,6 +25,7 @@ export function McpsPage() {
   const api = useApi();
   const mcps = useAsync(() => api.listMcps(), []);
   useInterval(mcps.reload, REFRESH_MS);
+  useServerEvents({ topics: ['mcps'] }, { onOpen: mcps.reload, onMcpEvent: mcps.reload });
   // Results of the buttons, said by screen readers as they come.
   const [announcement, setAnnouncement] = useState('');
   const replace = (doc: McpDocument) =>
