@@ -211,7 +211,9 @@ describe('retries and timeouts', () => {
       'step_started:flaky',
       'step_completed:flaky',
     ]);
-    expect(h.events.filter((e) => e.name === 'step_started').map((e) => e.payload.attempt)).toEqual([1, 2, 3]);
+    expect(h.events.filter((e) => e.name === 'step_started').map((e) => e.payload.attempt)).toEqual([
+      1, 2, 3,
+    ]);
     for (const e of retrying) {
       expect(e.payload.delayMs).toBeGreaterThanOrEqual(0);
       expect(e.payload.delayMs).toBeLessThanOrEqual(1000);
