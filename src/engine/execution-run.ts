@@ -6,7 +6,6 @@
  * for it is emitted and before the engine acts on it.
  */
 import { setMaxListeners } from 'node:events';
-import { TimeoutStrategy, timeout } from 'cockatiel';
 import type { CompiledStep, CompiledWorkflow } from './compiled-workflow.js';
 import { ErrorCode, OrchestratorError, type SerializedError, serializeError } from './errors.js';
 import type { ExecutionEventBase, RollbackReason, WorkflowCompletedEvent } from './events.js';
@@ -36,7 +35,15 @@ type ForwardOutcome =
 
 /** Runs one execution. Created by the engine, which owns the queue and limits. */
 export class ExecutionRun implements SagaHost {
-  private readonly cancelController = new AbortController();
+  /**
+   * Why the run was told to stop (a cancel, or the execution given up), once
+   * it was. A plain field rather than an AbortSignal: only the forward phase
+   * listens (through {@link onStop}), and a signal per execution costs more
+   * than the rest of its bookkeeping (bench/README.md).
+   */
+  private stopReason: unknown;
+  /** The forward phase, while it runs: told at once when the run is stopped. */
+  private onStop: ((reason: unknown) => void) | undefined;
   private writes: Promise<void> = Promise.resolve();
   private completionSeq = 0;
   private readonly views: Record<string, StepView> = {};
@@ -56,8 +63,17 @@ export class ExecutionRun implements SagaHost {
     readonly record: ExecutionRecord,
   ) {
     this.stepStatus = workflow.steps.map(() => StepStatus.Pending);
-    // One listener per running step: a wide fan-out is normal, not a leak.
-    setMaxListeners(0, this.cancelController.signal);
+  }
+
+  /** Stops the run (the first reason wins): the forward phase aborts its steps. */
+  private stop(reason: unknown): void {
+    if (this.stopReason !== undefined) return;
+    this.stopReason = reason;
+    this.onStop?.(reason);
+  }
+
+  private get stopped(): boolean {
+    return this.stopReason !== undefined;
   }
 
   private get abandonController(): AbortController {
@@ -69,9 +85,9 @@ export class ExecutionRun implements SagaHost {
   cancel(reason: string): boolean {
     if (this.record.status !== ExecutionStatus.Running && this.record.status !== ExecutionStatus.Queued)
       return false;
-    if (this.cancelController.signal.aborted) return true;
+    if (this.stopped) return true;
     void this.updateExecution({ cancelReason: reason }).catch(() => undefined);
-    this.cancelController.abort(new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${reason}`));
+    this.stop(new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${reason}`));
     return true;
   }
 
@@ -191,9 +207,7 @@ export class ExecutionRun implements SagaHost {
   private recordedRollback(): Exclude<ForwardOutcome, { kind: 'completed' }> | undefined {
     const { record } = this;
     if (record.cancelReason !== undefined) {
-      this.cancelController.abort(
-        new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${record.cancelReason}`),
-      );
+      this.stop(new OrchestratorError(ErrorCode.Cancelled, `execution cancelled: ${record.cancelReason}`));
       return { kind: 'aborted', reason: 'cancelled' };
     }
     if (record.error?.code === ErrorCode.WorkflowTimeout) return { kind: 'aborted', reason: 'timed_out' };
@@ -222,7 +236,7 @@ export class ExecutionRun implements SagaHost {
   abandon(reason = 'another replica took this execution over'): void {
     this.abandoned = true;
     this.abandonController.abort(new OrchestratorError(ErrorCode.Cancelled, reason));
-    this.cancelController.abort(new OrchestratorError(ErrorCode.Cancelled, reason));
+    this.stop(new OrchestratorError(ErrorCode.Cancelled, reason));
   }
 
   /** True once {@link abandon} was called. */
@@ -253,46 +267,50 @@ export class ExecutionRun implements SagaHost {
   }
 
   private async runForward(): Promise<ForwardOutcome> {
-    if (this.cancelController.signal.aborted) return { kind: 'aborted', reason: 'cancelled' };
+    if (this.stopped) return { kind: 'aborted', reason: 'cancelled' };
     const deadline = Date.parse(this.record.deadlineAt!);
     const remaining = deadline - this.env.clock.now();
     if (remaining <= 0) return { kind: 'aborted', reason: 'timed_out' };
-    // No abort on return: the scheduler resolves only once no step runs, so there is nothing to stop.
-    const policy = timeout(remaining, { strategy: TimeoutStrategy.Cooperative, abortOnReturn: false });
-    return policy.execute(({ signal }) => this.forward(signal), this.cancelController.signal);
+    return this.forward(remaining);
   }
 
-  /** The scheduler: resolves once no step runs and none can start. */
-  private forward(signal: AbortSignal): Promise<ForwardOutcome> {
+  /**
+   * The scheduler: resolves once no step runs and none can start. A cancel
+   * or the workflow timeout (`remainingMs` from now) stops the steps.
+   */
+  private forward(remainingMs: number): Promise<ForwardOutcome> {
     const steps = this.workflow.steps;
     const waiting = steps.map((s) => s.dependencies.length);
     const stepsController = new AbortController();
+    // One listener per running step: a wide fan-out is normal, not a leak.
     setMaxListeners(0, stepsController.signal);
     let failure: { step: string; error: SerializedError } | undefined;
     let active = 0;
-
-    const onAbort = () => {
-      const reason = this.cancelController.signal.aborted
-        ? this.cancelController.signal.reason
-        : new OrchestratorError(
+    // Cancelled or timed out (a failure aborts the steps too, but is told apart by `failure`).
+    let interrupted = false;
+    const interrupt = (reason: unknown) => {
+      interrupted = true;
+      if (!stepsController.signal.aborted) stepsController.abort(reason);
+    };
+    const timer = setTimeout(
+      () =>
+        interrupt(
+          new OrchestratorError(
             ErrorCode.WorkflowTimeout,
             `workflow timed out after ${this.workflow.timeoutMs} ms`,
-          );
-      stepsController.abort(reason);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+          ),
+        ),
+      remainingMs,
+    );
+    this.onStop = interrupt;
 
     return new Promise<ForwardOutcome>((resolve) => {
       const settle = () => {
         if (active > 0) return;
-        signal.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
+        this.onStop = undefined;
         if (failure) resolve({ kind: 'failed', ...failure });
-        else if (signal.aborted)
-          resolve({
-            kind: 'aborted',
-            reason: this.cancelController.signal.aborted ? 'cancelled' : 'timed_out',
-          });
+        else if (interrupted) resolve({ kind: 'aborted', reason: this.stopped ? 'cancelled' : 'timed_out' });
         else resolve({ kind: 'completed' });
       };
       const launch = (step: CompiledStep) => {
@@ -585,7 +603,7 @@ export class ExecutionRun implements SagaHost {
       };
     }
     if (outcome.reason === 'cancelled') {
-      return serializeError(this.cancelController.signal.reason);
+      return serializeError(this.stopReason);
     }
     return serializeError(
       new OrchestratorError(
@@ -613,7 +631,7 @@ export class ExecutionRun implements SagaHost {
     };
     if (error) patch.error = error;
     await this.updateExecution(patch);
-    if (this.cancelController.signal.aborted && this.record.cancelReason !== undefined) {
+    if (this.stopped && this.record.cancelReason !== undefined) {
       this.env.emit('workflow_cancelled', { ...this.eventBase(), reason: this.record.cancelReason });
     }
     const event: WorkflowCompletedEvent = { ...this.eventBase(), status, durationMs: this.record.durationMs };
