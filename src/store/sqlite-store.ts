@@ -75,6 +75,11 @@ const IMMEDIATE_COMMITS_PER_TURN = 4;
 /** A write waiting for the next group commit. */
 interface PendingWrite {
   apply(): unknown;
+  /**
+   * One statement: SQLite undoes a statement that fails on its own, so it
+   * needs no savepoint (three statements instead of one per write).
+   */
+  single: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   /** What `apply` did inside the transaction, reported once it commits. */
@@ -128,14 +133,14 @@ export class SqliteExecutionStore implements ExecutionStore {
     }
     this.statements = this.prepare();
     this.groupByTurn = options.groupCommit === 'turn';
-    // Each write in a savepoint of its own (a transaction function called inside another):
-    // one that fails half-way (an execution inserted, then a step refused) rolls back whole,
-    // as it did in a transaction of its own, and the others still commit.
-    const applyOne = this.db.transaction((write: PendingWrite) => write.apply());
+    // A write of several statements in a savepoint of its own (a transaction function called
+    // inside another): one that fails half-way (an execution inserted, then a step refused) rolls
+    // back whole, as it did in a transaction of its own, and the others still commit.
+    const applyInSavepoint = this.db.transaction((write: PendingWrite) => write.apply());
     this.commitPending = this.db.transaction((writes: PendingWrite[]) => {
       for (const write of writes) {
         try {
-          write.outcome = { ok: true, value: applyOne(write) };
+          write.outcome = { ok: true, value: write.single ? write.apply() : applyInSavepoint(write) };
         } catch (error) {
           write.outcome = { ok: false, error };
         }
@@ -147,9 +152,9 @@ export class SqliteExecutionStore implements ExecutionStore {
    * Queues a write for the next group commit. Its callback runs inside the
    * transaction; the promise settles after the commit (or the rollback).
    */
-  private write<T>(apply: () => T): Promise<T> {
+  private write<T>(apply: () => T, single = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ apply, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ apply, single, resolve: resolve as (value: unknown) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // Once the callback that wrote has finished; or, in a busy turn, at the end of the turn.
@@ -255,11 +260,11 @@ export class SqliteExecutionStore implements ExecutionStore {
     };
     await this.write(() => {
       if (this.statements.saveWorkflow.run(params).changes === 0) throw workflowConflict(record);
-    });
+    }, true);
   }
 
   async deleteWorkflow(name: string): Promise<boolean> {
-    return this.write(() => this.statements.deleteWorkflow.run(name).changes > 0);
+    return this.write(() => this.statements.deleteWorkflow.run(name).changes > 0, true);
   }
 
   async listWorkflows(): Promise<WorkflowRecord[]> {
@@ -287,7 +292,7 @@ export class SqliteExecutionStore implements ExecutionStore {
         created: false,
         existing: this.load(this.statements.getByKey.get(row.idempotency_key) as ExecutionRow),
       };
-    });
+    }, steps.length === 0);
   }
 
   async listUnfinished(): Promise<ExecutionRecord[]> {
@@ -317,12 +322,12 @@ export class SqliteExecutionStore implements ExecutionStore {
       params[k] = PATCH_COLUMNS[k].json ? encodeJson(value) : (value ?? null);
     }
     const prepared = statement;
-    await this.write(() => prepared.run(params));
+    await this.write(() => prepared.run(params), true);
   }
 
   async saveStep(executionId: string, step: string, record: StepRecord): Promise<void> {
     const state = JSON.stringify(record);
-    await this.write(() => this.statements.saveStep.run(executionId, step, state));
+    await this.write(() => this.statements.saveStep.run(executionId, step, state), true);
   }
 
   async getExecution(id: string): Promise<ExecutionRecord | undefined> {
