@@ -197,6 +197,23 @@ describe('protocol details', () => {
   });
 });
 
+describe('health checks', () => {
+  it('makes one probe for checks asked for while one runs, and a new one after', async () => {
+    const server = await v2();
+    const c = client({ endpoints: { primary: { protocol: 'http', url: server.url } } });
+    await c.listTools();
+    const before = server.requests.length;
+    const checks = await Promise.all(Array.from({ length: 5 }, () => c.checkHealth()));
+    expect(checks.map((h) => h.status)).toEqual(Array(5).fill('healthy'));
+    expect(new Set(checks).size).toBe(1);
+    const probes = server.requests.length - before;
+    expect(probes).toBeGreaterThan(0);
+    await c.checkHealth();
+    // The next check is a probe of its own, as many requests as the first.
+    expect(server.requests.length - before).toBe(2 * probes);
+  });
+});
+
 describe('secrets in URLs', () => {
   it('refuses credentials in a URL and masks query values everywhere they could show', async () => {
     expect(() =>

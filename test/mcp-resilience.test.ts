@@ -211,8 +211,13 @@ describe('health', () => {
     });
     expect((await h.discovery.checkHealth('a'))?.status).toBe('healthy');
     const unhealthy = nextEvent<McpHealthEvent>(h.discovery, 'mcp_unhealthy');
+    const changes: string[] = [];
+    h.discovery.on('mcp_unhealthy', (e) => changes.push(e.mcp));
     await server.down();
-    expect((await h.discovery.checkHealth('a'))?.status).toBe('unhealthy');
+    // Three checks asked for at once: one probe, one event.
+    const checks = await Promise.all([1, 2, 3].map(() => h.discovery.checkHealth('a')));
+    expect(checks.map((c) => c?.status)).toEqual(['unhealthy', 'unhealthy', 'unhealthy']);
+    expect(changes).toEqual(['a']);
     expect((await unhealthy).health.error).toMatch(/^primary: /);
     const healthy = nextEvent<McpHealthEvent>(h.discovery, 'mcp_healthy');
     await server.up();

@@ -66,6 +66,8 @@ export interface ApplyResult {
 /** The MCP clients, by name. */
 export class McpClientPool extends EventEmitter<McpPoolEventMap> implements StepCaller, McpLookup {
   private readonly clients = new Map<string, MCPClient>();
+  /** Health checks running, by client: concurrent requests for one share it. */
+  private readonly healthChecks = new Map<MCPClient, Promise<HealthSnapshot>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Replaced or removed clients finishing their calls in flight. */
   private readonly draining = new Set<MCPClient>();
@@ -175,10 +177,22 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
     return this.list().filter((c) => c.healthSnapshot.status === 'healthy').length;
   }
 
-  /** Checks one MCP's health now, emitting `mcp_healthy` / `mcp_unhealthy` on a change. */
-  async checkHealth(name: string): Promise<HealthSnapshot | undefined> {
+  /**
+   * Checks one MCP's health now, emitting `mcp_healthy` / `mcp_unhealthy` on
+   * a change. Checks asked for while one runs share it (and its one event).
+   */
+  checkHealth(name: string): Promise<HealthSnapshot | undefined> {
     const client = this.clients.get(name);
-    if (!client) return undefined;
+    if (!client) return Promise.resolve(undefined);
+    let running = this.healthChecks.get(client);
+    if (!running) {
+      running = this.checkAndAnnounce(name, client).finally(() => this.healthChecks.delete(client));
+      this.healthChecks.set(client, running);
+    }
+    return running;
+  }
+
+  private async checkAndAnnounce(name: string, client: MCPClient): Promise<HealthSnapshot> {
     const before = client.healthSnapshot.status;
     const health = await client.checkHealth();
     if (this.clients.get(name) !== client) return health;

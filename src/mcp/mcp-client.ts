@@ -108,6 +108,7 @@ export class MCPClient {
   private knownTools: Map<string, ToolDescription> | undefined;
   private toolsLoading: Promise<ToolList> | undefined;
   private health: HealthSnapshot = { status: 'unknown', checkedAt: null, latencyMs: null };
+  private healthCheckInFlight: Promise<HealthSnapshot> | undefined;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly secrets: string[];
@@ -239,7 +240,16 @@ export class MCPClient {
   }
 
   /** Checks health now: the registry's plain GET, else the protocol's probe, on each endpoint until one answers. */
-  async checkHealth(): Promise<HealthSnapshot> {
+  checkHealth(): Promise<HealthSnapshot> {
+    // One check at a time: the periodic check and any number of "check now" requests share it,
+    // so a burst of clicks or scrapes is one probe at the server, not one each.
+    this.healthCheckInFlight ??= this.probeHealth().finally(() => {
+      this.healthCheckInFlight = undefined;
+    });
+    return this.healthCheckInFlight;
+  }
+
+  private async probeHealth(): Promise<HealthSnapshot> {
     const { healthCheck } = this.definition;
     const started = this.now();
     let lastError = 'no endpoint';
