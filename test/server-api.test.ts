@@ -144,6 +144,13 @@ describe('probes and docs', () => {
         'POST /mcps/{name}/circuit-breaker/reset',
       ].sort(),
     );
+    // Errors are problem documents, streams event streams, and OpenAPI says so.
+    const responses = (path: string) =>
+      (body.paths as Record<string, { get: { responses: Record<string, { content: object }> } }>)[path]!.get
+        .responses;
+    expect(Object.keys(responses('/executions/{id}')['404']!.content)).toEqual(['application/problem+json']);
+    expect(Object.keys(responses('/executions/{id}')['200']!.content)).toEqual(['application/json']);
+    expect(Object.keys(responses('/events')['200']!.content)).toEqual(['text/event-stream']);
     const ui = await h.request('GET', '/docs/');
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');

@@ -35,6 +35,16 @@ export const problemSchema = {
   },
 } as const;
 
+/**
+ * An error answer: the problem document, served as `application/problem+json`
+ * (what `sendProblem` sets), so OpenAPI says so and the document is
+ * serialised by this schema for that type.
+ */
+export const problemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: problemSchema } },
+} as const;
+
 /** A 200 of an event stream route, for OpenAPI (the route writes the stream itself). */
 export const eventStreamResponse = {
   description: 'A text/event-stream of `event:` / `data:` messages.',
@@ -251,7 +261,7 @@ export function listOf<T extends object>(item: T) {
 
 /** Error responses every authenticated route may give. */
 export const commonErrors = {
-  400: problemSchema,
-  401: problemSchema,
-  500: problemSchema,
+  400: problemResponse,
+  401: problemResponse,
+  500: problemResponse,
 } as const;

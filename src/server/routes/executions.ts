@@ -9,7 +9,7 @@ import {
   type WorkflowEngine,
 } from '../../engine/index.js';
 import type { Readiness } from '../readiness.js';
-import { commonErrors, eventStreamResponse, executionSchema, listOf, problemSchema } from '../schemas.js';
+import { commonErrors, eventStreamResponse, executionSchema, listOf, problemResponse } from '../schemas.js';
 import { streamExecutionEvents } from '../sse.js';
 
 /** Options of {@link executionRoutes}. */
@@ -83,11 +83,11 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
         response: {
           200: executionSchema,
           202: executionSchema,
-          404: problemSchema,
-          409: problemSchema,
-          422: problemSchema,
-          429: problemSchema,
-          503: problemSchema,
+          404: problemResponse,
+          409: problemResponse,
+          422: problemResponse,
+          429: problemResponse,
+          503: problemResponse,
           ...commonErrors,
         },
       },
@@ -156,7 +156,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
         tags: ['executions'],
         summary: 'One execution document',
         params: idParams,
-        response: { 200: executionSchema, 404: problemSchema, ...commonErrors },
+        response: { 200: executionSchema, 404: problemResponse, ...commonErrors },
       },
     },
     async (request) => {
@@ -179,7 +179,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
           additionalProperties: false,
           properties: { reason: { type: 'string', maxLength: 1000 } },
         },
-        response: { 202: executionSchema, 404: problemSchema, 409: problemSchema, ...commonErrors },
+        response: { 202: executionSchema, 404: problemResponse, 409: problemResponse, ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -200,7 +200,7 @@ export const executionRoutes: FastifyPluginAsync<ExecutionRoutesOptions> = async
         description:
           'Each event is `event: <engine event name>` with `data: <JSON payload>`. The stream ends after workflow_completed; for a finished execution that event is sent at once.',
         params: idParams,
-        response: { 200: eventStreamResponse, 404: problemSchema, ...commonErrors },
+        response: { 200: eventStreamResponse, 404: problemResponse, ...commonErrors },
       },
     },
     async (request, reply) => {

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { MCPDiscoveryService } from '../../discovery/index.js';
 import { ErrorCode, OrchestratorError } from '../../engine/index.js';
-import { commonErrors, healthSchema, listOf, mcpSchema, problemSchema } from '../schemas.js';
+import { commonErrors, healthSchema, listOf, mcpSchema, problemResponse } from '../schemas.js';
 
 /** Options of {@link mcpRoutes}. */
 export interface McpRoutesOptions {
@@ -44,7 +44,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, { dis
         tags: ['mcps'],
         summary: 'One MCP',
         params: nameParams,
-        response: { 200: mcpSchema, 404: problemSchema, ...commonErrors },
+        response: { 200: mcpSchema, 404: problemResponse, ...commonErrors },
       },
     },
     async (request) => {
@@ -61,7 +61,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, { dis
         tags: ['mcps'],
         summary: 'Checks an MCP now: 200 healthy, 503 unhealthy',
         params: nameParams,
-        response: { 200: healthResponse, 503: healthResponse, 404: problemSchema, ...commonErrors },
+        response: { 200: healthResponse, 503: healthResponse, 404: problemResponse, ...commonErrors },
       },
     },
     async (request, reply) => {
@@ -86,7 +86,7 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, { dis
             required: ['name', 'state'],
             properties: { name: { type: 'string' }, state: { type: 'string', const: 'closed' } },
           },
-          404: problemSchema,
+          404: problemResponse,
           ...commonErrors,
         },
       },

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { problem, sendProblem } from '../problem.js';
 import type { Readiness } from '../readiness.js';
-import { problemSchema } from '../schemas.js';
+import { problemResponse } from '../schemas.js';
 
 /** Options of {@link probeRoutes}. */
 export interface ProbeRoutesOptions {
@@ -38,7 +38,7 @@ export const probeRoutes: FastifyPluginAsync<ProbeRoutesOptions> = async (app, {
           'Never tied to a downstream MCP: an MCP that is down does not take the orchestrator out of service.',
         response: {
           200: { type: 'object', properties: { status: { type: 'string', const: 'ready' } } },
-          503: problemSchema,
+          503: problemResponse,
         },
       },
     },

@@ -4,7 +4,7 @@ import { ErrorCode, OrchestratorError, type WorkflowEngine } from '../../engine/
 import {
   commonErrors,
   listOf,
-  problemSchema,
+  problemResponse,
   workflowBodySchema,
   workflowDetailSchema,
   workflowSummarySchema,
@@ -51,7 +51,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
         response: {
           200: workflowDetailSchema,
           201: workflowDetailSchema,
-          409: problemSchema,
+          409: problemResponse,
           ...commonErrors,
         },
       },
@@ -86,7 +86,7 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
             },
           },
         },
-        response: { 200: workflowDetailSchema, 404: problemSchema, ...commonErrors },
+        response: { 200: workflowDetailSchema, 404: problemResponse, ...commonErrors },
       },
     },
     async (request) => {
@@ -112,7 +112,11 @@ export const workflowRoutes: FastifyPluginAsync<WorkflowRoutesOptions> = async (
         tags: ['workflows'],
         summary: 'Unregister a workflow (running executions finish on their version)',
         params: nameParams,
-        response: { 204: { type: 'null', description: 'Unregistered' }, 404: problemSchema, ...commonErrors },
+        response: {
+          204: { type: 'null', description: 'Unregistered' },
+          404: problemResponse,
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
