@@ -401,6 +401,16 @@ export class ExecutionRun implements SagaHost {
     let firstAttempt = 1;
     let delayFirstMs = 0;
     if (resuming) {
+      // The attempt in flight at the stop is kept, as interrupted, before the one made again.
+      if (!record.nextAttemptAt && !record.attemptHistory && record.startedAt)
+        record.attemptHistory = [
+          {
+            attempt: Math.max(1, record.attempts),
+            startedAt: record.startedAt,
+            completedAt: null,
+            durationMs: null,
+          },
+        ];
       if (record.nextAttemptAt) {
         firstAttempt = record.attempts + 1;
         delayFirstMs = Math.max(0, Date.parse(record.nextAttemptAt) - this.env.clock.now());
@@ -685,7 +695,9 @@ export class ExecutionRun implements SagaHost {
   /**
    * Writes land in order. Every write is fenced by this replica's name: once
    * another replica holds the execution, the first write that finds out
-   * abandons it here, and writes still queued are dropped.
+   * abandons it here, and writes still queued behind it (a store that is not
+   * `ordered`) are dropped; an ordered store has each of them refused by its
+   * own fence.
    */
   private enqueueWrite(write: () => Promise<void>): Promise<void> {
     // Refused, so that nothing acts on (or announces) a step of an execution that does not exist.

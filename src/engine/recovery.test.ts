@@ -144,6 +144,19 @@ describe('resuming after a crash', () => {
     ]);
   });
 
+  it('keeps a first attempt cut short by the crash as interrupted', async () => {
+    const { h, id } = await crashed({
+      a: done({ id: 'a-1' }, 1),
+      b: { status: 'running', attempts: 1, startedAt: iso(-3000), completedAt: null, durationMs: null },
+    });
+    await h.engine.initialize();
+    const doc = await drive(h.engine.waitForExecution(id));
+    expect(doc!.steps.b!.attemptHistory!.map((a) => [a.attempt, a.outcome, a.startedAt])).toEqual([
+      [1, 'interrupted', iso(-3000)],
+      [1, 'completed', expect.any(String)],
+    ]);
+  });
+
   it('waits out a backoff from its stored time, not from zero', async () => {
     const { h, id, caller } = await crashed({
       a: done({ id: 'a-1' }, 1),

@@ -547,6 +547,8 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       this.store.ordered &&
       !options.idempotencyKey &&
       this.queueLength === 0 &&
+      // A keyed start still inserting came first: it takes the next slot, not this one.
+      this.reserved === 0 &&
       this.running < this.limits.workflows
     ) {
       return this.startAtOnce(workflow, newRecord());

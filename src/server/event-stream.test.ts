@@ -1,7 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EventStream, MAX_UNSENT_BYTES, openEventStream } from './event-stream.js';
+import { type EventStream, listenWhileOpen, MAX_UNSENT_BYTES, openEventStream } from './event-stream.js';
 import { Readiness } from './readiness.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -61,5 +62,33 @@ describe('event streams', () => {
     s.end();
     expect(cleanups).toBe(1);
     expect(await (await response).text()).toBe(': connected\n\nevent: hello\ndata: {"n":1}\n\n');
+  });
+
+  it('lets many streams listen without a leak warning, and gives the limit back as they end', async () => {
+    const emitter = new EventEmitter();
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    const streams = Array.from({ length: 25 }, () => {
+      const cleanups: (() => void)[] = [];
+      const stream = {
+        ended: false,
+        send: () => true,
+        end() {
+          for (const cleanup of cleanups.splice(0)) cleanup();
+        },
+        onEnd: (cleanup: () => void) => cleanups.push(cleanup),
+      } as unknown as EventStream;
+      listenWhileOpen(stream, emitter, 'step_started', () => undefined);
+      return stream;
+    });
+    expect(emitter.listenerCount('step_started')).toBe(25);
+    for (const stream of streams) stream.end();
+    expect(emitter.listenerCount('step_started')).toBe(0);
+    expect(emitter.getMaxListeners()).toBe(10);
+    // Warnings are emitted on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings).toEqual([]);
   });
 });

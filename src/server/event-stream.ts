@@ -16,6 +16,25 @@ const KEEP_ALIVE_MS = 15_000;
  */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
 
+/**
+ * Adds a listener for the life of a stream. Each open stream adds one per
+ * event name, so the emitter's leak warning limit grows and shrinks with
+ * them: ten console tabs are not a leak, a listener left behind still is.
+ */
+export function listenWhileOpen<T>(
+  stream: EventStream,
+  emitter: NodeJS.EventEmitter,
+  name: string,
+  listener: (payload: T) => void,
+): void {
+  emitter.setMaxListeners(emitter.getMaxListeners() + 1);
+  emitter.on(name, listener);
+  stream.onEnd(() => {
+    emitter.off(name, listener);
+    emitter.setMaxListeners(Math.max(10, emitter.getMaxListeners() - 1));
+  });
+}
+
 /** An open event stream. */
 export interface EventStream {
   /** Writes one event; `id` becomes its SSE `id:` line. False once the stream has ended. */
@@ -64,8 +83,9 @@ export function openEventStream(
     send(name, payload, id) {
       if (ended) return false;
       if (raw.writableLength > MAX_UNSENT_BYTES) {
-        raw.write(': ended, this client did not read its events; reconnect\n\n');
         end();
+        // Not a graceful end: that would keep what is buffered until the client reads it.
+        raw.destroy();
         return false;
       }
       const idLine = id === undefined ? '' : `id: ${id}\n`;

@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MCPDiscoveryService } from '../discovery/index.js';
 import { EXECUTION_EVENT_NAMES, type WorkflowEngine } from '../engine/index.js';
-import { openEventStream } from './event-stream.js';
+import { listenWhileOpen, openEventStream } from './event-stream.js';
 import type { Readiness } from './readiness.js';
 
 /** MCP events the stream carries (per-call and log events are left to metrics and logs). */
@@ -44,13 +44,10 @@ export function streamServerEvents(
 ): void {
   const stream = openEventStream(request, reply, readiness);
   if (!stream) return;
-  const subscribe = (emitter: NodeJS.EventEmitter, name: string, keep: (payload: Payload) => boolean) => {
-    const listener = (payload: Payload) => {
+  const subscribe = (emitter: NodeJS.EventEmitter, name: string, keep: (payload: Payload) => boolean) =>
+    listenWhileOpen(stream, emitter, name, (payload: Payload) => {
       if (keep(payload)) stream.send(name, payload);
-    };
-    emitter.on(name, listener);
-    stream.onEnd(() => emitter.off(name, listener));
-  };
+    });
   if (filter.topics.includes('executions')) {
     const workflow = filter.workflow;
     const keep = workflow ? (payload: Payload) => payload.workflow?.name === workflow : () => true;

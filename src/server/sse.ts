@@ -12,7 +12,7 @@ import {
   type WorkflowCompletedEvent,
   type WorkflowEngine,
 } from '../engine/index.js';
-import { openEventStream } from './event-stream.js';
+import { listenWhileOpen, openEventStream } from './event-stream.js';
 import type { Readiness } from './readiness.js';
 
 /** How often an execution running elsewhere (another replica) is looked up, ms. */
@@ -49,11 +49,9 @@ export async function streamExecutionEvents(
   };
   const emitter = engine as unknown as NodeJS.EventEmitter;
   for (const name of EXECUTION_EVENT_NAMES) {
-    const listener = (payload: { executionId: string }) => {
+    listenWhileOpen(stream, emitter, name, (payload: { executionId: string }) => {
       if (payload.executionId === id) send(name, payload);
-    };
-    emitter.on(name, listener);
-    stream.onEnd(() => emitter.off(name, listener));
+    });
   }
 
   const check = async () => {

@@ -104,6 +104,37 @@ describe('SQLite group commit', () => {
     }
   });
 
+  it('fails the whole group, and runs nothing after, when SQLite rolls the transaction back under a write', async () => {
+    const store = new SqliteExecutionStore({ path: ':memory:', groupCommit: 'turn' });
+    try {
+      const internals = store as unknown as {
+        db: { exec(sql: string): void };
+        write(apply: () => unknown, single?: boolean): Promise<unknown>;
+      };
+      const before = newExecution();
+      const after = newExecution();
+      const writes = [
+        store.createExecution(before),
+        // What SQLite does on some disk-full and I/O errors: the transaction is gone, then the error.
+        internals.write(() => {
+          internals.db.exec('ROLLBACK');
+          throw new Error('database or disk is full');
+        }, true),
+        store.createExecution(after),
+      ];
+      const outcomes = await Promise.allSettled(writes);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect((outcomes[2] as PromiseRejectedResult).reason.message).toBe('database or disk is full');
+      expect(await store.getExecution(before.id)).toBeUndefined();
+      expect(await store.getExecution(after.id)).toBeUndefined();
+      // The store goes on with the next group.
+      await store.createExecution(after);
+      expect((await store.getExecution(after.id))?.id).toBe(after.id);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('lets a read see the writes issued before it, and commits what is pending on close', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'orch-sqlite-'));
     try {

@@ -142,6 +142,10 @@ export class SqliteExecutionStore implements ExecutionStore {
         try {
           write.outcome = { ok: true, value: write.single ? write.apply() : applyInSavepoint(write) };
         } catch (error) {
+          // Some errors (disk full, I/O) can make SQLite roll the whole transaction back: then the
+          // writes before are gone too, and the ones after must not run outside it (each would
+          // commit on its own). The whole group fails, as a failed commit does.
+          if (!this.db.inTransaction) throw error;
           write.outcome = { ok: false, error };
         }
       }
