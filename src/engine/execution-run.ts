@@ -6,17 +6,11 @@
  * for it is emitted and before the engine acts on it.
  */
 import { setMaxListeners } from 'node:events';
+import { attemptOutcome, beginAttempt, endAttempt, openAttempt } from './attempt-history.js';
 import type { CompiledStep, CompiledWorkflow } from './compiled-workflow.js';
 import { ErrorCode, OrchestratorError, type SerializedError, serializeError } from './errors.js';
 import type { ExecutionEventBase, RollbackReason, WorkflowCompletedEvent } from './events.js';
-import {
-  type AttemptOutcome,
-  type AttemptRecord,
-  type ExecutionPatch,
-  type ExecutionRecord,
-  MAX_ATTEMPT_HISTORY,
-  type StepRecord,
-} from './execution-store.js';
+import type { ExecutionPatch, ExecutionRecord, StepRecord } from './execution-store.js';
 import { type ExpressionScope, isTruthy, type StepView } from './expressions.js';
 import { isoTime } from './iso-time.js';
 import { type RunEnvironment, resolveTimeout, toolCall } from './run-environment.js';
@@ -732,40 +726,6 @@ export class ExecutionRun implements SagaHost {
       throw error;
     }
   }
-}
-
-/** A running attempt's entry. */
-function openAttempt(attempt: number, startedMs: number): AttemptRecord {
-  return { attempt, startedAt: isoTime(startedMs), completedAt: null, durationMs: null };
-}
-
-/** Adds the attempt starting now; one still open was cut short by a restart. */
-function beginAttempt(history: AttemptRecord[], attempt: number, now: number): void {
-  const last = history.at(-1);
-  if (last && last.completedAt === null && last.outcome === undefined) last.outcome = 'interrupted';
-  history.push(openAttempt(attempt, now));
-  if (history.length > MAX_ATTEMPT_HISTORY) history.splice(0, history.length - MAX_ATTEMPT_HISTORY);
-}
-
-/** Closes the attempt in progress, if there is one. */
-function endAttempt(
-  history: AttemptRecord[],
-  now: number,
-  outcome: AttemptOutcome,
-  error?: SerializedError,
-  retryDelayMs?: number,
-): void {
-  const last = history.at(-1);
-  if (!last || last.completedAt !== null || last.outcome !== undefined) return;
-  last.completedAt = isoTime(now);
-  last.durationMs = now - Date.parse(last.startedAt);
-  last.outcome = outcome;
-  if (error) last.error = error;
-  if (retryDelayMs !== undefined) last.retryDelayMs = retryDelayMs;
-}
-
-function attemptOutcome(error: unknown): AttemptOutcome {
-  return error instanceof OrchestratorError && error.code === ErrorCode.StepTimeout ? 'timed_out' : 'failed';
 }
 
 function toStepStatus(outcome: StepOutcome): StepStatus {
