@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -304,6 +305,29 @@ describe('kill -9 of one replica on PostgreSQL', () => {
     );
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
+  });
+});
+
+describe('LOG_FORMAT=pretty', () => {
+  it('writes human-readable lines instead of JSON, serves, and exits 0 on SIGTERM', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    const server = run({ LOG_FORMAT: 'pretty', PORT: String(port), DATABASE_URL: 'sqlite::memory:' });
+    await eventually(
+      async () => expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200),
+      30_000,
+    );
+    await eventually(() => expect(server.stdout.some((l) => l.includes('orchestrator ready'))).toBe(true));
+    const ready = server.stdout.find((l) => l.includes('orchestrator ready'))!;
+    expect(() => JSON.parse(ready)).toThrow();
+    // pino-pretty's shape: a bracketed time, the level in words, the message.
+    expect(ready).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [^\]]*\] INFO:? .*orchestrator ready/);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 });
 
