@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MCPClient, MCPDiscoveryService, type McpDefinition, registryFromObject } from '../src/index.js';
+import {
+  MCPClient,
+  MCPDiscoveryService,
+  McpClientPool,
+  type McpDefinition,
+  registryFromObject,
+} from '../src/index.js';
 import { startV1HttpServer, startV2HttpServer, type TestHttpServer } from './fixtures/http-servers.js';
 import { eventually, nextEvent } from './support/eventually.js';
 import { stdioEndpoint } from './support/mcp-harness.js';
@@ -194,6 +200,44 @@ describe('protocol details', () => {
     });
     await c.listTools();
     expect(lists()).toBe(2);
+  });
+});
+
+describe('registry changes', () => {
+  it('keeps the client, its connection and its open breaker when only the status flips, and replaces it for other changes', async () => {
+    const server = await v2();
+    const pool = new McpClientPool({ healthChecks: false });
+    cleanups.push(() => pool.close());
+    const entry = (status: string, timeout = 30_000) => ({
+      status,
+      timeout,
+      endpoints: { primary: { protocol: 'http', url: server.url } },
+      circuitBreaker: { failureThreshold: 1, resetTimeout: 600_000 },
+    });
+    pool.apply([definition(entry('active'))]);
+    const client = pool.get('tools')!;
+    server.failNext(1, 503);
+    await expect(client.callTool('echo', { text: 'x' })).rejects.toThrow();
+    expect(client.breakers()[0]!.breaker.state).toBe('open');
+
+    // A Kubernetes endpoint going unready, then ready again.
+    expect(pool.apply([definition(entry('inactive'))])).toEqual({
+      added: [],
+      removed: [],
+      updated: ['tools'],
+    });
+    expect(pool.get('tools')).toBe(client);
+    expect(client.definition.status).toBe('inactive');
+    await expect(client.callTool('echo', { text: 'x' })).rejects.toThrow(/inactive/);
+    pool.apply([definition(entry('active'))]);
+    expect(pool.get('tools')).toBe(client);
+    expect(client.breakers()[0]!.breaker.state).toBe('open');
+
+    // Anything else is a new client, with a fresh breaker.
+    expect(pool.apply([definition(entry('active', 5000))]).updated).toEqual(['tools']);
+    const replaced = pool.get('tools')!;
+    expect(replaced).not.toBe(client);
+    expect(replaced.breakers()[0]!.breaker.state).toBe('closed');
   });
 });
 

@@ -82,7 +82,9 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
   /**
    * Brings the pool in line with `definitions`: new MCPs get a client,
    * missing ones are closed, changed ones are replaced; an unchanged MCP
-   * keeps its client, connections and breaker state.
+   * keeps its client, connections and breaker state, and so does one whose
+   * status alone changed (a Kubernetes endpoint turning ready or not should
+   * not reset its breaker or drop its connections).
    */
   apply(definitions: readonly McpDefinition[]): ApplyResult {
     const result: ApplyResult = { added: [], removed: [], updated: [] };
@@ -96,6 +98,11 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
     for (const definition of definitions) {
       const existing = this.clients.get(definition.name);
       if (existing && existing.definition.fingerprint === definition.fingerprint) continue;
+      if (existing?.restate(definition)) {
+        this.scheduleHealthChecks(definition);
+        result.updated.push(definition.name);
+        continue;
+      }
       if (existing) {
         this.drop(definition.name, existing);
         result.updated.push(definition.name);
@@ -277,6 +284,12 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
       },
     });
     this.clients.set(definition.name, client);
+    this.scheduleHealthChecks(definition);
+  }
+
+  /** Periodic health checks of an active MCP (none for an inactive one), the first one now. */
+  private scheduleHealthChecks(definition: McpDefinition): void {
+    this.stopHealthChecks(definition.name);
     const { healthCheck } = definition;
     if (
       this.options.healthChecks !== false &&
@@ -291,9 +304,13 @@ export class McpClientPool extends EventEmitter<McpPoolEventMap> implements Step
     }
   }
 
-  private drop(name: string, client: MCPClient): void {
+  private stopHealthChecks(name: string): void {
     clearInterval(this.timers.get(name));
     this.timers.delete(name);
+  }
+
+  private drop(name: string, client: MCPClient): void {
+    this.stopHealthChecks(name);
     this.clients.delete(name);
     void this.closeWhenIdle(client);
   }

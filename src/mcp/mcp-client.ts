@@ -5,7 +5,7 @@
  * health; request and response interceptors.
  */
 import { BrokenCircuitError, type BulkheadPolicy, bulkhead } from 'cockatiel';
-import { checkToolArguments, ErrorCode, OrchestratorError } from '../engine/index.js';
+import { canonicalJson, checkToolArguments, ErrorCode, OrchestratorError } from '../engine/index.js';
 import { withDeadline } from './abort.js';
 import { type BreakerSnapshot, type BreakerState, EndpointBreaker } from './endpoint-breaker.js';
 import type { EndpointConnection, ToolDescription, ToolList, WireAnswer } from './endpoint-connection.js';
@@ -96,7 +96,7 @@ const neverAborted = new AbortController().signal;
 
 /** One MCP server. */
 export class MCPClient {
-  readonly definition: McpDefinition;
+  #definition: McpDefinition;
   private readonly endpoints: Endpoint[];
   private readonly limit: BulkheadPolicy;
   private readonly requestInterceptors: RequestInterceptor[] = [];
@@ -115,7 +115,7 @@ export class MCPClient {
   private closed = false;
 
   constructor(private readonly options: McpClientOptions) {
-    this.definition = options.definition;
+    this.#definition = options.definition;
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? Date.now;
     this.limit = bulkhead(options.definition.maxConcurrency, Number.POSITIVE_INFINITY);
@@ -123,8 +123,26 @@ export class MCPClient {
     this.endpoints = options.definition.endpoints.map((definition) => this.endpoint(definition));
   }
 
+  get definition(): McpDefinition {
+    return this.#definition;
+  }
+
   get name(): string {
-    return this.definition.name;
+    return this.#definition.name;
+  }
+
+  /**
+   * Takes a definition that differs from the current one in `status` only
+   * (an endpoint turning ready or not, in Kubernetes): the client, its
+   * connections and its breakers stay. False, and nothing changes, for any
+   * other difference, which needs a new client.
+   */
+  restate(definition: McpDefinition): boolean {
+    const { source: _a, fingerprint: _b, ...current } = this.#definition;
+    if (definition.name !== current.name) return false;
+    if (canonicalJson({ ...current, status: definition.status }) !== definition.fingerprint) return false;
+    this.#definition = definition;
+    return true;
   }
 
   /** Calls in flight right now. */
