@@ -152,6 +152,35 @@ describe('dns discovery', () => {
     expect(service.getMcp('weather')!.capabilities).toEqual(['back']);
   });
 
+  it('keeps a failing name at its last good answer while the other names move on, and says which', async () => {
+    const OTHER = '_mcp._tcp.other.test';
+    const { dns, service } = await setup(
+      [
+        srv(9090, 'a.services.test.'),
+        txt('name=weather'),
+        { type: 'SRV', name: OTHER, port: 9191, target: 'b.other.test.', priority: 10, ttl: 60 },
+        { type: 'TXT', name: OTHER, data: ['name=maps'] },
+      ],
+      { names: [SERVICE, OTHER] },
+    );
+    expect(
+      service
+        .getMcps()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['maps', 'weather']);
+    const failed = nextEvent<RegistryErrorEvent>(service, 'registry_error', (e) => e.source === 'dns');
+    dns.failing.add(OTHER);
+    expect((await failed).error.message).toBe(
+      `cannot resolve ${OTHER}: DNS PTR query for ${OTHER} failed: ${dns.address} answered SERVFAIL`,
+    );
+    // The good name still moves: its MCP changes while the failing one keeps its last answer.
+    dns.records[1] = txt('name=weather', 'capabilities=fresh');
+    await eventually(() => expect(service.getMcp('weather')!.capabilities).toEqual(['fresh']));
+    expect(service.getMcp('maps')).toMatchObject({ source: 'dns' });
+    expect(service.getMcp('maps')!.endpoints[0]).toMatchObject({ url: 'http://b.other.test:9191/mcp' });
+  });
+
   it('reads DNS-SD instances listed by PTR records, with or without additional records', async () => {
     const instance = (label: string, port: number, ...data: string[]): TestRecord[] => [
       { type: 'PTR', name: SERVICE, domain: `${label}.${SERVICE}` },

@@ -193,17 +193,51 @@ describe('DnsDiscovery.discoverMcps', () => {
     stop();
   });
 
-  it('fails naming each name it could not resolve', async () => {
-    const z = zone({
-      'SRV _mcp._tcp.ok.example.com': { answers: [srv('_mcp._tcp.ok.example.com', 1, 'ok')] },
-    });
+  it('fails naming each name when none can be read', async () => {
+    const OTHER = '_mcp._tcp.other.example.com';
+    const z = zone({});
     z.failing.add(`PTR ${SERVICE}`);
-    const d = new DnsDiscovery({ names: ['_mcp._tcp.ok.example.com', SERVICE], resolver: z.resolver });
+    z.failing.add(`PTR ${OTHER}`);
+    const d = new DnsDiscovery({ names: [OTHER, SERVICE], resolver: z.resolver });
     await expect(d.discoverMcps()).rejects.toMatchObject({
       code: 'ORCH_DISCOVERY_FAILED',
-      message: `cannot resolve ${SERVICE}: DNS PTR ${SERVICE} failed: 10.0.0.53:53 answered SERVFAIL`,
-      errors: [{ path: SERVICE, message: `DNS PTR ${SERVICE} failed: 10.0.0.53:53 answered SERVFAIL` }],
+      message:
+        `cannot resolve ${OTHER}: DNS PTR ${OTHER} failed: 10.0.0.53:53 answered SERVFAIL; ` +
+        `cannot resolve ${SERVICE}: DNS PTR ${SERVICE} failed: 10.0.0.53:53 answered SERVFAIL`,
+      errors: [
+        { path: OTHER, message: `DNS PTR ${OTHER} failed: 10.0.0.53:53 answered SERVFAIL` },
+        { path: SERVICE, message: `DNS PTR ${SERVICE} failed: 10.0.0.53:53 answered SERVFAIL` },
+      ],
     });
+  });
+
+  it('reads the names it can when one fails, keeps the failing one at its last answer, and reports it once', async () => {
+    const OK = '_mcp._tcp.ok.example.com';
+    const z = zone({
+      [`SRV ${OK}`]: { answers: [srv(OK, 1, 'ok')] },
+      [`SRV ${SERVICE}`]: { answers: [srv(SERVICE, 1, 'a.example.com')] },
+    });
+    const d = new DnsDiscovery({ names: [OK, SERVICE], resolver: z.resolver });
+    const reported: string[] = [];
+    const stop = d.watch(
+      () => undefined,
+      (error) => reported.push((error as Error).message),
+    );
+    try {
+      const both = Object.keys(await d.discoverMcps()).sort();
+      expect(both).toHaveLength(2);
+      z.failing.add(`PTR ${SERVICE}`);
+      expect(Object.keys(await d.discoverMcps()).sort()).toEqual(both);
+      expect(Object.keys(await d.discoverMcps()).sort()).toEqual(both);
+      expect(reported).toEqual([
+        `cannot resolve ${SERVICE}: DNS PTR ${SERVICE} failed: 10.0.0.53:53 answered SERVFAIL`,
+      ]);
+      // Before its first good answer, a failing name has nothing to keep.
+      const fresh = new DnsDiscovery({ names: [OK, SERVICE], resolver: z.resolver });
+      expect(Object.keys(await fresh.discoverMcps())).toHaveLength(1);
+    } finally {
+      stop();
+    }
   });
 
   it('shares a read in flight between callers', async () => {

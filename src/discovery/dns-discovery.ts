@@ -20,12 +20,15 @@
  * into a busy loop. Records are never kept past their TTL on their own
  * account: the view changes only from a read that succeeded.
  *
- * A read that fails (every server timed out, SERVFAIL, refused) throws, and
- * the discovery service keeps this method's last good MCPs and retries with
- * backoff (the timer keeps asking at the interval too). Keeping them is a
- * choice: expiring entries at their TTL while DNS is unreachable would take
- * working MCP servers out of service because of a DNS outage, which hurts
- * more than calling a server that might have moved.
+ * Each name stands on its own: a name that cannot be read (every server
+ * timed out, SERVFAIL, refused) keeps what it last announced while the
+ * others move on, and the failure is reported through `onError` (once until
+ * it changes). Only when no name can be read at all does the read throw:
+ * the discovery service then keeps this method's last good MCPs and retries
+ * with backoff (the timer keeps asking at the interval too). Keeping them is
+ * a choice: expiring entries at their TTL while DNS is unreachable would
+ * take working MCP servers out of service because of a DNS outage, which
+ * hurts more than calling a server that might have moved.
  * A bad instance (no target, a bad TXT value, a name another instance took
  * first) is skipped and reported through `onError`, so one bad announcement
  * never hides the others.
@@ -84,6 +87,10 @@ export class DnsDiscovery implements DiscoveryMethod {
   /** Bad instances of the last read, and those last reported (each said once, not every poll). */
   private issues: ValidationIssue[] = [];
   private reported = '[]';
+  /** What each name announced at its last good read. */
+  private readonly lastGood = new Map<string, NameResult>();
+  /** Names that failed at the last read, and the failure last reported. */
+  private failures = '';
 
   constructor(options: DnsDiscoveryOptions) {
     this.names = options.names;
@@ -126,31 +133,51 @@ export class DnsDiscovery implements DiscoveryMethod {
   private async readAll(): Promise<Record<string, RegistryEntry>> {
     const results = await Promise.allSettled(this.names.map((name) => this.readName(name)));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ name: this.names[i]!, r }] : []));
-    if (failed.length > 0) {
+    const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    const failure =
+      failed.length === 0
+        ? undefined
+        : new OrchestratorError(
+            ErrorCode.DiscoveryFailed,
+            failed.map(({ name, r }) => `cannot resolve ${name}: ${message(r.reason)}`).join('; '),
+            {
+              cause: (failed[0]!.r as PromiseRejectedResult).reason,
+              errors: failed.map(({ name, r }) => ({ path: name, message: message(r.reason) })),
+            },
+          );
+    if (failure && failed.length === this.names.length) {
       // Try again at the interval at the latest; the service's backoff comes sooner.
       this.schedule(this.intervalMs);
-      const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-      throw new OrchestratorError(
-        ErrorCode.DiscoveryFailed,
-        failed.map(({ name, r }) => `cannot resolve ${name}: ${message(r.reason)}`).join('; '),
-        {
-          cause: (failed[0]!.r as PromiseRejectedResult).reason,
-          errors: failed.map(({ name, r }) => ({ path: name, message: message(r.reason) })),
-        },
-      );
+      throw failure;
     }
-    const resolved = results.map((r) => (r as PromiseFulfilledResult<NameResult>).value);
-    const ttls = resolved.flatMap((r) => r.ttls);
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') this.lastGood.set(this.names[i]!, r.value);
+    });
+    // A name that failed keeps its last good answer (none before its first).
+    const resolved = this.names.flatMap((name) => {
+      const result = this.lastGood.get(name);
+      return result ? [result] : [];
+    });
+    const ttls = results.flatMap((r) => (r.status === 'fulfilled' ? r.value.ttls : []));
     const ttl = ttls.length > 0 ? Math.min(...ttls) : undefined;
     this.schedule(
       ttl === undefined
         ? this.intervalMs
         : Math.min(this.intervalMs, Math.max(this.minRefreshMs, ttl * 1000)),
     );
+    this.reportFailures(failure);
     const { entries, issues } = toEntries(resolved.flatMap((r) => r.instances));
     this.issues = issues;
     this.reportIssues();
     return entries;
+  }
+
+  /** Reports names that failed while others were read, once until that changes. */
+  private reportFailures(failure: OrchestratorError | undefined): void {
+    const key = failure?.message ?? '';
+    if (key === this.failures) return;
+    this.failures = key;
+    if (failure) this.watcher?.onError?.(failure);
   }
 
   /** The instances a configured name announces. */

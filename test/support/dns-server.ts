@@ -39,6 +39,8 @@ export interface TestDnsServer {
   additionals: boolean;
   /** Answer UDP queries with the TC bit and no records, so clients retry over TCP (false). */
   truncateUdp: boolean;
+  /** Names answered SERVFAIL, as a broken zone would be (lower case, no trailing dot). */
+  failing: Set<string>;
   queries: ReceivedQuery[];
   /** Stops answering on both transports (clients see the port closed). */
   down(): Promise<void>;
@@ -83,6 +85,7 @@ type Handler = (request: Dns2Packet, send: (response: Dns2Packet) => unknown, cl
 const dns2 = createRequire(import.meta.url)('dns2') as Dns2;
 const { TYPE, CLASS } = dns2.Packet;
 const NXDOMAIN = 3;
+const SERVFAIL = 2;
 
 const same = (a: string, b: string) =>
   a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
@@ -118,6 +121,10 @@ export async function startDnsServer(records: TestRecord[] = [], port = 0): Prom
     server.queries.push({ name: question.name, type, transport });
     if (transport === 'udp' && server.truncateUdp) {
       response.header.tc = 1;
+      return void send(response);
+    }
+    if ([...server.failing].some((name) => same(name, question.name))) {
+      response.header.rcode = SERVFAIL;
       return void send(response);
     }
     const named = server.records.filter((r) => same(r.name, question.name));
@@ -175,6 +182,7 @@ export async function startDnsServer(records: TestRecord[] = [], port = 0): Prom
     records,
     additionals: true,
     truncateUdp: false,
+    failing: new Set(),
     queries: [],
     down: stop,
     async up() {
