@@ -257,6 +257,39 @@ describe('fast start', () => {
   );
 });
 
+describe('cancel racing the end', () => {
+  it('announces workflow_cancelled only for an execution that the cancel stopped', async () => {
+    let landedLate = 0;
+    for (let hops = 0; hops <= 40; hops += 2) {
+      const h = createHarness({}, new ScriptedCaller({ t: respond('ok') }));
+      await h.engine.registerWorkflow({
+        name: 'w',
+        version: '1',
+        output: { value: '$steps.s.result' },
+        steps: [{ name: 's', mcp: 'm', action: 't' }],
+      });
+      const { execution } = await h.engine.startWorkflow('w', {});
+      h.engine.on('step_completed', () => {
+        // The cancel lands `hops` microtasks after the last step ended: before or after the forward phase did.
+        let p: Promise<unknown> = Promise.resolve();
+        for (let i = 0; i < hops; i++) p = p.then(() => undefined);
+        void p.then(() => h.engine.cancelWorkflow(execution.id, 'late').catch(() => undefined));
+      });
+      const doc = (await drive(h.engine.waitForExecution(execution.id)))!;
+      const cancelledEvent = h.eventNames(execution.id).includes('workflow_cancelled');
+      expect({ hops, status: doc.status, cancelledEvent }).toEqual({
+        hops,
+        status: doc.status,
+        cancelledEvent: doc.status !== 'completed',
+      });
+      if (doc.status === 'completed' && (await h.store.getExecution(execution.id))?.cancelReason)
+        landedLate += 1;
+    }
+    // Some cancels came after the forward phase but before the end: accepted, yet too late to stop it.
+    expect(landedLate).toBeGreaterThan(0);
+  });
+});
+
 describe('cancel racing a completing call', () => {
   it.each([0, 1, 2, 3, 5, 8, 12, 16])(
     'compensates a step that completed %i microtasks before the cancel',

@@ -635,7 +635,9 @@ export class ExecutionRun implements SagaHost {
     };
     if (error) patch.error = error;
     await this.updateExecution(patch);
-    if (this.stopped && this.record.cancelReason !== undefined) {
+    // A cancel that came after the last step but before this end was accepted too late to stop
+    // anything: the execution completed, and saying it was cancelled would contradict that.
+    if (this.stopped && this.record.cancelReason !== undefined && status !== ExecutionStatus.Completed) {
       this.env.emit('workflow_cancelled', { ...this.eventBase(), reason: this.record.cancelReason });
     }
     const event: WorkflowCompletedEvent = { ...this.eventBase(), status, durationMs: this.record.durationMs };
