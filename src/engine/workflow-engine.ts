@@ -23,6 +23,7 @@ import { parseWorkflowText } from './parse-workflow.js';
 import { type Clock, type McpLookup, type StepCaller, systemClock } from './ports.js';
 import type { RunEnvironment } from './run-environment.js';
 import { ExecutionStatus, isFinalExecutionStatus } from './statuses.js';
+import { type RegisterResult, WorkflowCatalog, type WorkflowSummary } from './workflow-catalog.js';
 import { WorkflowCompiler, type WorkflowCompilerOptions } from './workflow-compiler.js';
 
 /** How often a wait for an execution given up to another replica asks the store, ms. */
@@ -73,21 +74,7 @@ export interface StartResult {
   replayed: boolean;
 }
 
-/** A registered workflow as lists show it. */
-export interface WorkflowSummary {
-  name: string;
-  version: string;
-  description?: string;
-  steps: number;
-  registeredAt: string;
-}
-
-/** Result of {@link WorkflowEngine.registerWorkflow}. */
-export interface RegisterResult {
-  workflow: WorkflowSummary;
-  /** False when the same name, version and content was registered already. */
-  created: boolean;
-}
+export type { RegisterResult, WorkflowSummary } from './workflow-catalog.js';
 
 /** Figures of {@link WorkflowEngine.getMetrics}. */
 export interface EngineMetrics {
@@ -106,11 +93,6 @@ export interface EngineMetrics {
   healthyMcpClients: number;
 }
 
-interface Registered {
-  compiled: CompiledWorkflow;
-  registeredAt: string;
-}
-
 interface Active {
   run: ExecutionRun;
   /** Left unfinished by an earlier process: resumed rather than started. */
@@ -125,14 +107,11 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   private readonly clock: Clock;
   private readonly compiler: WorkflowCompiler;
   private readonly env: RunEnvironment;
-  private readonly workflows = new Map<string, Registered>();
-  /** Compiled versions by `name@version`, also of unregistered names, for executions that use them. */
-  private readonly versions = new Map<string, CompiledWorkflow>();
+  private readonly catalog: WorkflowCatalog;
   private readonly active = new Map<string, Active>();
   private readonly queue: string[] = [];
   /** Starts past the capacity check but not yet queued, so concurrent starts cannot overfill the queue. */
   private reserved = 0;
-  private registrations: Promise<unknown> = Promise.resolve();
   private stopListening: (() => Promise<void>) | undefined;
   private queueHead = 0;
   private running = 0;
@@ -156,6 +135,13 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.compiler = new WorkflowCompiler(options);
+    this.catalog = new WorkflowCatalog({
+      store: this.store,
+      compiler: this.compiler,
+      clock: this.clock,
+      mcpLookup: options.mcpLookup,
+      announce: (name) => this.announce(name),
+    });
     this.limits = {
       workflows: options.maxConcurrentWorkflows ?? 100,
       queued: options.maxQueuedWorkflows ?? 1000,
@@ -186,11 +172,11 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * while an MCP is briefly missing from discovery.
    */
   async initialize(): Promise<void> {
-    await this.loadWorkflows();
+    await this.catalog.load();
     if (this.options.changeBus) {
       this.stopListening = await this.options.changeBus.subscribe((change) => {
         if (change.origin === this.env.instanceId) return;
-        if (change.kind === 'workflow') void this.refreshWorkflow(change.name);
+        if (change.kind === 'workflow') void this.catalog.refresh(change.name);
         else if (change.kind === 'cancel' && this.active.has(change.executionId))
           void this.cancelWorkflow(change.executionId, change.reason).catch(() => undefined);
       });
@@ -287,23 +273,6 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     await this.adopt(claimed);
   }
 
-  /** Takes a name's current version from the store, after another replica changed it. */
-  private refreshWorkflow(name: string): Promise<void> {
-    const next = this.registrations.then(async () => {
-      const current = (await this.store.listWorkflows()).find((w) => w.name === name);
-      if (!current) {
-        this.workflows.delete(name);
-        return;
-      }
-      const compiled =
-        this.versions.get(versionKey(current)) ?? (await this.compiler.compile(current.definition));
-      this.versions.set(versionKey(compiled), compiled);
-      this.workflows.set(name, { compiled, registeredAt: current.registeredAt });
-    });
-    this.registrations = next.catch(() => undefined);
-    return next.catch(() => undefined);
-  }
-
   private announce(name: string): void {
     void this.options.changeBus
       ?.publish({ kind: 'workflow', name, origin: this.env.instanceId })
@@ -345,9 +314,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     const order = (r: ExecutionRecord) => (r.status === ExecutionStatus.Queued ? 1 : 0);
     for (const record of unfinished.sort((a, b) => order(a) - order(b))) {
       if (this.active.has(record.id)) continue;
-      const workflow =
-        this.versions.get(versionKey(record.workflow)) ??
-        (await this.storedVersion(record.workflow.name, record.workflow.version).catch(() => undefined));
+      const workflow = await this.catalog.version(record.workflow).catch(() => undefined);
       if (!workflow) {
         // Nothing to run it with: end it, saying why, rather than leave it hanging.
         await this.store.updateExecution(record.id, {
@@ -385,18 +352,6 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     return [...this.active.values()].filter((a) => a.resume).length;
   }
 
-  private async loadWorkflows(): Promise<void> {
-    for (const record of await this.store.listWorkflows()) {
-      try {
-        const compiled = await this.compiler.compile(record.definition);
-        this.versions.set(versionKey(compiled), compiled);
-        this.workflows.set(compiled.name, { compiled, registeredAt: record.registeredAt });
-      } catch {
-        // A stored definition this version can no longer read stays in the store, unused.
-      }
-    }
-  }
-
   /**
    * Registers a definition (an object, or YAML/JSON text). The same name and
    * version with other content is a conflict; with the same content it is a
@@ -404,40 +359,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
    * the version they started with.
    */
   registerWorkflow(definition: unknown): Promise<RegisterResult> {
-    // One registration at a time: two racing versions of one name must not both win.
-    const next = this.registrations.then(() => this.register(definition));
-    this.registrations = next.catch(() => undefined);
-    return next;
-  }
-
-  private async register(definition: unknown): Promise<RegisterResult> {
-    const raw = typeof definition === 'string' ? parseWorkflowText(definition) : definition;
-    const compiled = await this.compiler.compile(raw, this.options.mcpLookup);
-    const key = versionKey(compiled);
-    const existing = this.versions.get(key) ?? (await this.storedVersion(compiled.name, compiled.version));
-    if (existing && existing.canonical !== compiled.canonical) {
-      throw new OrchestratorError(
-        ErrorCode.WorkflowConflict,
-        `workflow '${compiled.name}' version '${compiled.version}' is already registered with other content; bump the version`,
-      );
-    }
-    const current = this.workflows.get(compiled.name);
-    if (existing && current && versionKey(current.compiled) === key) {
-      return { workflow: summary(current), created: false };
-    }
-    const registeredAt = isoTime(this.clock.now());
-    await this.store.saveWorkflow({
-      name: compiled.name,
-      version: compiled.version,
-      definition: compiled.definition,
-      registeredAt,
-    });
-    this.versions.set(key, compiled);
-    const registered = { compiled, registeredAt };
-    this.workflows.set(compiled.name, registered);
-    this.announce(compiled.name);
-    // Not the current version before (new, re-registered after a delete, or an older one made current): created.
-    return { workflow: summary(registered), created: true };
+    return this.catalog.register(definition);
   }
 
   /** Reads a YAML or JSON file and registers it. */
@@ -453,48 +375,29 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
   }
 
   /** Unregisters every version of a name. Running executions finish on their version. */
-  async unregisterWorkflow(name: string): Promise<boolean> {
-    if (!this.workflows.has(name)) return false;
-    await this.store.deleteWorkflow(name);
-    this.workflows.delete(name);
-    this.announce(name);
-    return true;
+  unregisterWorkflow(name: string): Promise<boolean> {
+    return this.catalog.unregister(name);
   }
 
   /** The current definition of a name. */
   getWorkflow(name: string): (WorkflowSummary & { definition: WorkflowDefinition }) | undefined {
-    const registered = this.workflows.get(name);
-    return registered && { ...summary(registered), definition: registered.compiled.definition };
+    return this.catalog.get(name);
   }
 
   /**
    * One version of a name: the current one, or one it replaced (kept in the
    * store for the executions that ran on it). Undefined once unregistered.
    */
-  async getWorkflowVersion(
+  getWorkflowVersion(
     name: string,
     version: string,
   ): Promise<(WorkflowSummary & { definition: WorkflowDefinition }) | undefined> {
-    const current = this.workflows.get(name);
-    if (current?.compiled.definition.version === version) return this.getWorkflow(name);
-    if (!current) return undefined;
-    const record = await this.store.getWorkflowVersion(name, version);
-    if (!record) return undefined;
-    const { definition } = record;
-    const out: WorkflowSummary & { definition: WorkflowDefinition } = {
-      name: definition.name,
-      version: definition.version,
-      steps: definition.steps.length,
-      registeredAt: record.registeredAt,
-      definition,
-    };
-    if (definition.description !== undefined) out.description = definition.description;
-    return out;
+    return this.catalog.getVersion(name, version);
   }
 
   /** Every registered workflow (current versions), by name. */
   listWorkflows(): WorkflowSummary[] {
-    return [...this.workflows.values()].map(summary).sort((a, b) => a.name.localeCompare(b.name));
+    return this.catalog.list();
   }
 
   /**
@@ -512,7 +415,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       if (stored) return this.replayOf(stored, requestHash!);
     }
     if (this.draining) throw new OrchestratorError(ErrorCode.ShuttingDown, 'the engine is shutting down');
-    const registered = this.workflows.get(name);
+    const registered = this.catalog.registered(name);
     if (!registered)
       throw new OrchestratorError(ErrorCode.WorkflowNotFound, `workflow '${name}' is not registered`);
     const workflow = registered.compiled;
@@ -741,7 +644,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       failedWorkflows: this.counters.failed,
       cancelledWorkflows: this.counters.cancelled,
       avgExecutionTime: this.counters.finished ? this.counters.totalDurationMs / this.counters.finished : 0,
-      registeredWorkflows: this.workflows.size,
+      registeredWorkflows: this.catalog.size,
       healthyMcpClients: this.options.mcpLookup?.countHealthy?.() ?? 0,
     };
   }
@@ -862,37 +765,13 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
     return { execution: this.document(live), replayed: true };
   }
 
-  private async storedVersion(name: string, version: string): Promise<CompiledWorkflow | undefined> {
-    const record = await this.store.getWorkflowVersion(name, version);
-    if (!record) return undefined;
-    const compiled = await this.compiler.compile(record.definition);
-    this.versions.set(versionKey(compiled), compiled);
-    return compiled;
-  }
-
   private document(record: ExecutionRecord, workflow?: CompiledWorkflow): ExecutionDocument {
-    const compiled = workflow ?? this.versions.get(`${record.workflow.name}@${record.workflow.version}`);
+    const compiled = workflow ?? this.catalog.known(record.workflow);
     return toExecutionDocument(
       record,
       compiled?.definition.steps.map((s) => s.name),
     );
   }
-}
-
-function versionKey(workflow: { name: string; version: string }): string {
-  return `${workflow.name}@${workflow.version}`;
-}
-
-function summary(registered: Registered): WorkflowSummary {
-  const { definition } = registered.compiled;
-  const out: WorkflowSummary = {
-    name: definition.name,
-    version: definition.version,
-    steps: definition.steps.length,
-    registeredAt: registered.registeredAt,
-  };
-  if (definition.description !== undefined) out.description = definition.description;
-  return out;
 }
 
 function hashRequest(workflow: string, input: unknown): string {
