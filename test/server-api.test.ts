@@ -151,6 +151,22 @@ describe('probes and docs', () => {
     expect(Object.keys(responses('/executions/{id}')['404']!.content)).toEqual(['application/problem+json']);
     expect(Object.keys(responses('/executions/{id}')['200']!.content)).toEqual(['application/json']);
     expect(Object.keys(responses('/events')['200']!.content)).toEqual(['text/event-stream']);
+    // Every error answer but the health report of an unhealthy MCP is a problem document.
+    for (const [path, item] of Object.entries(
+      body.paths as Record<string, Record<string, { responses: Record<string, { content?: object }> }>>,
+    ))
+      for (const [method, operation] of Object.entries(item))
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400) continue;
+          const types = Object.keys(response.content ?? {});
+          expect({
+            at: `${method} ${path} ${status}`,
+            problem: types.includes('application/problem+json'),
+          }).toEqual({
+            at: `${method} ${path} ${status}`,
+            problem: true,
+          });
+        }
     const ui = await h.request('GET', '/docs/');
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { MCPDiscoveryService } from '../../discovery/index.js';
 import { ErrorCode, OrchestratorError } from '../../engine/index.js';
-import { commonErrors, healthSchema, listOf, mcpSchema, problemResponse } from '../schemas.js';
+import { commonErrors, healthSchema, listOf, mcpSchema, problemResponse, problemSchema } from '../schemas.js';
 
 /** Options of {@link mcpRoutes}. */
 export interface McpRoutesOptions {
@@ -61,7 +61,19 @@ export const mcpRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, { dis
         tags: ['mcps'],
         summary: 'Checks an MCP now: 200 healthy, 503 unhealthy',
         params: nameParams,
-        response: { 200: healthResponse, 503: healthResponse, 404: problemResponse, ...commonErrors },
+        response: {
+          200: healthResponse,
+          503: {
+            description:
+              'Unhealthy (the health report), or the server is starting or stopping (a problem document)',
+            content: {
+              'application/json': { schema: healthResponse },
+              'application/problem+json': { schema: problemSchema },
+            },
+          },
+          404: problemResponse,
+          ...commonErrors,
+        },
       },
     },
     async (request, reply) => {
