@@ -328,15 +328,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
         });
         continue;
       }
-      const active: Active = {
-        run: new ExecutionRun(this.env, workflow, record),
-        done: undefined as never,
-        resume: true,
-      };
-      active.done = new Promise<ExecutionRecord>((resolve) => {
-        active.resolve = resolve;
-      });
-      this.active.set(record.id, active);
+      this.track(new ExecutionRun(this.env, workflow, record), true);
       this.queue.push(record.id);
       this.emit('execution_resumed', {
         executionId: record.id,
@@ -470,12 +462,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       this.reserved -= 1;
     }
 
-    const run = new ExecutionRun(this.env, workflow, record);
-    const active: Active = { run, done: undefined as never };
-    active.done = new Promise<ExecutionRecord>((resolve) => {
-      active.resolve = resolve;
-    });
-    this.active.set(record.id, active);
+    this.track(new ExecutionRun(this.env, workflow, record));
     this.queue.push(record.id);
     this.admit();
     return { execution: this.document(record, workflow), replayed: false };
@@ -500,18 +487,7 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       if (!result.created) throw new OrchestratorError(ErrorCode.Internal, `execution '${record.id}' exists`);
     });
     const run = new ExecutionRun(this.env, workflow, record);
-    const active: Active = { run, done: undefined as never };
-    active.done = new Promise<ExecutionRecord>((resolve) => {
-      active.resolve = resolve;
-    });
-    this.active.set(record.id, active);
-    this.running += 1;
-    this.counters.started += 1;
-    void run.runInserted(inserted).then(() => {
-      this.running -= 1;
-      this.settle(record.id, active);
-      this.admit();
-    });
+    this.occupySlot(record.id, this.track(run), () => run.runInserted(inserted));
     await inserted;
     return { execution: this.document(record, workflow), replayed: false };
   }
@@ -687,14 +663,30 @@ export class WorkflowEngine extends EventEmitter<EngineEventMap> {
       const active = this.active.get(id);
       if (!active || active.run.isAbandoned) continue;
       if (!active.resume && active.run.record.status !== ExecutionStatus.Queued) continue;
-      this.running += 1;
-      if (!active.resume) this.counters.started += 1;
-      void (active.resume ? active.run.resume() : active.run.run()).then(() => {
-        this.running -= 1;
-        this.settle(id, active);
-        this.admit();
-      });
+      this.occupySlot(id, active, () => (active.resume ? active.run.resume() : active.run.run()));
     }
+  }
+
+  /** Holds a run among the active executions; its `done` resolves with the final record. */
+  private track(run: ExecutionRun, resume = false): Active {
+    const active: Active = { run, done: undefined as never };
+    if (resume) active.resume = true;
+    active.done = new Promise<ExecutionRecord>((resolve) => {
+      active.resolve = resolve;
+    });
+    this.active.set(run.record.id, active);
+    return active;
+  }
+
+  /** Counts a run in a slot while `body` runs it; then settles it and admits the next. */
+  private occupySlot(id: string, active: Active, body: () => Promise<unknown>): void {
+    this.running += 1;
+    if (!active.resume) this.counters.started += 1;
+    void body().then(() => {
+      this.running -= 1;
+      this.settle(id, active);
+      this.admit();
+    });
   }
 
   private settle(id: string, active: Active): void {
