@@ -38,5 +38,10 @@ export function endAttempt(
 }
 
 export function attemptOutcome(error: unknown): AttemptOutcome {
-  return error instanceof OrchestratorError && error.code === ErrorCode.StepTimeout ? 'timed_out' : 'failed';
+  return failureOutcome(error instanceof OrchestratorError ? error.code : undefined);
+}
+
+/** How an attempt that failed with this error code ended: a timeout says so. */
+export function failureOutcome(code: string | undefined): 'timed_out' | 'failed' {
+  return code === ErrorCode.StepTimeout ? 'timed_out' : 'failed';
 }

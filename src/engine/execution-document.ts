@@ -3,7 +3,8 @@
  * record: steps in written order, the ones that never left `pending` filled
  * in, internal bookkeeping (deadlines, sequence numbers, keys) left out.
  */
-import { ErrorCode, type SerializedError } from './errors.js';
+import { failureOutcome } from './attempt-history.js';
+import type { SerializedError } from './errors.js';
 import type {
   AttemptOutcome,
   AttemptRecord,
@@ -11,31 +12,14 @@ import type {
   ExecutionRecord,
   StepRecord,
 } from './execution-store.js';
-import type { CompensationStatus, ExecutionStatus, StepStatus } from './statuses.js';
+import type { ExecutionStatus, StepStatus } from './statuses.js';
 
-/** One attempt of a step in an execution document. */
-export interface AttemptDocument {
-  attempt: number;
-  startedAt: string;
-  completedAt: string | null;
-  durationMs: number | null;
-  /** Unset while the attempt runs. */
-  outcome?: AttemptOutcome;
-  error?: SerializedError;
-  retryDelayMs?: number;
-}
+/** One attempt of a step in an execution document: as stored. */
+export type AttemptDocument = AttemptRecord;
 
-/** A step's compensation in an execution document. */
-export interface CompensationDocument {
-  status: CompensationStatus;
-  attempts: number;
-  /** Place in the rollback (1 = ran first). */
-  order?: number;
-  startedAt?: string;
-  completedAt?: string;
+/** A step's compensation in an execution document: as stored, with its duration. */
+export interface CompensationDocument extends CompensationRecord {
   durationMs?: number;
-  result?: unknown;
-  error?: SerializedError;
 }
 
 /** One step in an execution document. */
@@ -146,7 +130,7 @@ function singleOutcome(step: StepRecord): AttemptOutcome | undefined {
     case 'compensation_failed':
       return 'completed';
     case 'failed':
-      return step.error?.code === ErrorCode.StepTimeout ? 'timed_out' : 'failed';
+      return failureOutcome(step.error?.code);
     case 'cancelled':
       return 'cancelled';
     default:
@@ -155,12 +139,7 @@ function singleOutcome(step: StepRecord): AttemptOutcome | undefined {
 }
 
 function toCompensationDocument(c: CompensationRecord): CompensationDocument {
-  const doc: CompensationDocument = { status: c.status, attempts: c.attempts };
-  if (c.order !== undefined) doc.order = c.order;
-  if (c.startedAt) doc.startedAt = c.startedAt;
-  if (c.completedAt) doc.completedAt = c.completedAt;
+  const doc: CompensationDocument = { ...c };
   if (c.startedAt && c.completedAt) doc.durationMs = Date.parse(c.completedAt) - Date.parse(c.startedAt);
-  if (c.result !== undefined) doc.result = c.result;
-  if (c.error) doc.error = c.error;
   return doc;
 }

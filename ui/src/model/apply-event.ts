@@ -4,8 +4,9 @@
  * the moment the step does; it reads the document again when the stream
  * ends, and that read is the authority.
  */
+import { beginAttempt, endAttempt, failureOutcome } from '../../../src/engine/attempt-history.js';
 import type { ExecutionEvent } from '../api/execution-event.js';
-import type { AttemptDocument, ExecutionDocument, SerializedError, StepDocument } from '../api/types.js';
+import type { AttemptDocument, ExecutionDocument, StepDocument } from '../api/types.js';
 
 /** The document after `event`. */
 export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): ExecutionDocument {
@@ -22,10 +23,7 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         status: 'running',
         attempts: attempt,
         startedAt: s.startedAt ?? at,
-        attemptHistory: [
-          ...(s.attemptHistory ?? []),
-          { attempt, startedAt: at, completedAt: null, durationMs: null },
-        ],
+        ...withAttempts(s, (history) => beginAttempt(history, attempt, Date.parse(at))),
       }));
     }
     case 'step_retrying': {
@@ -35,7 +33,9 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         status: 'running',
         attempts: attempt,
         error,
-        ...closeAttempt(s, at, outcomeOf(error), error, delayMs),
+        ...withAttempts(s, (history) =>
+          endAttempt(history, Date.parse(at), failureOutcome(error.code), error, delayMs),
+        ),
       }));
     }
     case 'step_completed': {
@@ -47,7 +47,7 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         durationMs,
         completedAt: at,
         result,
-        ...closeAttempt(s, at, 'completed'),
+        ...withAttempts(s, (history) => endAttempt(history, Date.parse(at), 'completed')),
       }));
     }
     case 'step_failed': {
@@ -58,7 +58,14 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
         attempts,
         error,
         completedAt: at,
-        ...closeAttempt(s, at, status === 'cancelled' ? 'cancelled' : outcomeOf(error), error),
+        ...withAttempts(s, (history) =>
+          endAttempt(
+            history,
+            Date.parse(at),
+            status === 'cancelled' ? 'cancelled' : failureOutcome(error.code),
+            error,
+          ),
+        ),
       }));
     }
     case 'step_skipped':
@@ -97,31 +104,18 @@ export function applyEvent(doc: ExecutionDocument, event: ExecutionEvent): Execu
   }
 }
 
-/** How an attempt that ended with `error` ended: a timeout says so. */
-function outcomeOf(error: SerializedError): AttemptDocument['outcome'] {
-  return error.code === 'ORCH_STEP_TIMEOUT' ? 'timed_out' : 'failed';
-}
-
-/** The step's attempts with the one in progress ended at `at` (nothing changes when none is). */
-function closeAttempt(
+/**
+ * The step's attempts after `change` (the engine's own bookkeeping, so the
+ * console keeps them as the server stores them), on a copy: the document
+ * read before is not changed in place.
+ */
+function withAttempts(
   step: StepDocument,
-  at: string,
-  outcome: AttemptDocument['outcome'],
-  error?: SerializedError,
-  retryDelayMs?: number,
+  change: (history: AttemptDocument[]) => void,
 ): Pick<StepDocument, 'attemptHistory'> {
-  const history = step.attemptHistory ?? [];
-  const last = history.at(-1);
-  if (!last || last.completedAt !== null) return history.length > 0 ? { attemptHistory: history } : {};
-  const closed: AttemptDocument = {
-    ...last,
-    completedAt: at,
-    durationMs: Date.parse(at) - Date.parse(last.startedAt),
-    ...(outcome ? { outcome } : {}),
-    ...(error && outcome !== 'completed' ? { error } : {}),
-    ...(retryDelayMs !== undefined ? { retryDelayMs } : {}),
-  };
-  return { attemptHistory: [...history.slice(0, -1), closed] };
+  const history = (step.attemptHistory ?? []).map((a) => ({ ...a }));
+  change(history);
+  return history.length > 0 ? { attemptHistory: history } : {};
 }
 
 function withStep(

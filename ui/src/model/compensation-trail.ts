@@ -6,20 +6,12 @@
  * else by the engine's rule (DESIGN.md, "Failure and saga"): reverse order
  * of completion, which the steps' completion times give.
  */
-import type { ExecutionDocument, SerializedError, StepDocument } from '../api/types.js';
+import type { CompensationDocument, ExecutionDocument, StepDocument } from '../api/types.js';
 
-/** One compensation of the trail. */
-export interface TrailEntry {
+/** One compensation of the trail: the document's, or one still `waiting` to run. */
+export interface TrailEntry extends Omit<CompensationDocument, 'status'> {
   step: string;
-  status: 'waiting' | 'running' | 'completed' | 'failed';
-  attempts: number;
-  /** Place in the rollback, once it began. */
-  order?: number;
-  startedAt?: string;
-  completedAt?: string;
-  durationMs?: number;
-  result?: unknown;
-  error?: SerializedError;
+  status: 'waiting' | CompensationDocument['status'];
 }
 
 /** The compensations of `doc`, in rollback order; `announced` is the order the stream gave. */
@@ -45,16 +37,5 @@ function entry(step: string, document: StepDocument | undefined): TrailEntry {
   if (!compensation) {
     return { step, status: document?.status === 'compensating' ? 'running' : 'waiting', attempts: 0 };
   }
-  const { status, attempts, order, startedAt, completedAt, durationMs, result, error } = compensation;
-  return {
-    step,
-    status,
-    attempts,
-    ...(order !== undefined ? { order } : {}),
-    ...(startedAt ? { startedAt } : {}),
-    ...(completedAt ? { completedAt } : {}),
-    ...(durationMs !== undefined ? { durationMs } : {}),
-    ...(result !== undefined ? { result } : {}),
-    ...(error ? { error } : {}),
-  };
+  return { step, ...compensation };
 }
