@@ -84,36 +84,20 @@ export function ExecutionsPage({ search }: { search: URLSearchParams }) {
         Executions
       </h1>
       <form class="filters" aria-label="Filter executions" onSubmit={(e) => e.preventDefault()}>
-        <div class="field">
-          <label for="filter-status">Status</label>
-          <select
-            id="filter-status"
-            value={status}
-            onChange={(e) => filter('status', (e.currentTarget as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {EXECUTION_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {statusLabel(s)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="filter-workflow">Workflow</label>
-          <select
-            id="filter-workflow"
-            value={workflow}
-            onChange={(e) => filter('workflow', (e.currentTarget as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {names.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect
+          name="status"
+          label="Status"
+          value={status}
+          options={EXECUTION_STATUSES.map((s) => [s, statusLabel(s)])}
+          onChange={filter}
+        />
+        <FilterSelect
+          name="workflow"
+          label="Workflow"
+          value={workflow}
+          options={names.map((name) => [name, name])}
+          onChange={filter}
+        />
       </form>
       <ErrorAlert error={list.error} context="Executions could not be read" />
       {list.value && items.length === 0 && <p class="muted">No executions match.</p>}
@@ -150,6 +134,39 @@ export function ExecutionsPage({ search }: { search: URLSearchParams }) {
         </button>
       )}
     </>
+  );
+}
+
+/** One filter of the list: "any", then each value (`[value, text]`). */
+function FilterSelect({
+  name,
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  name: 'status' | 'workflow';
+  label: string;
+  value: string;
+  options: readonly (readonly [string, string])[];
+  onChange(name: 'status' | 'workflow', value: string): void;
+}) {
+  return (
+    <div class="field">
+      <label for={`filter-${name}`}>{label}</label>
+      <select
+        id={`filter-${name}`}
+        value={value}
+        onChange={(e) => onChange(name, (e.currentTarget as HTMLSelectElement).value)}
+      >
+        <option value="">any</option>
+        {options.map(([option, text]) => (
+          <option key={option} value={option}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
